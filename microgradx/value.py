@@ -1,0 +1,319 @@
+"""Value: the scalar face of the engine (micrograd-compatible).
+
+>>> import microgradx as mg
+>>> x = mg.Value(2.0, label="x")
+>>> y = (x * 3 + 1).tanh() ** 2 / x
+>>> y.backward()
+>>> round(x.grad, 6)
+-0.25
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .autograd import MODE, Node
+
+__all__ = ["Value", "sum", "dot"]
+
+_new = object.__new__
+_EMPTY: tuple = ()
+
+
+def _check_number(data: Any, what: str = "Value") -> float:
+    if isinstance(data, Value):
+        return data.data
+    if isinstance(data, (bool, np.bool_)) or not isinstance(data, numbers.Real):
+        if isinstance(data, numbers.Complex):
+            raise TypeError(f"{what} needs a real number, got the complex number {data!r}")
+        raise TypeError(
+            f"{what} needs a real number (int or float), got {type(data).__name__} {data!r}; "
+            "for arrays use mg.Tensor"
+        )
+    return float(data)
+
+
+def _make(data: float, prev: tuple, op: ops.Op, ctx: tuple | None = None) -> Value:
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    v._g = None
+    if MODE[0] == 1:
+        v._prev = prev
+        v._op = op
+        v._ctx = ctx
+    elif MODE[0]:
+        v._prev, v._op, v._ctx = prev, op, ctx
+        from .anomaly import check_forward
+
+        check_forward(v)
+    else:
+        v._prev, v._op, v._ctx = _EMPTY, None, None
+    return v
+
+
+def _leaf(data: float) -> Value:
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    v._g = None
+    v._prev = _EMPTY
+    v._op = None
+    v._ctx = None
+    return v
+
+
+def _number(x: Any) -> float:
+    if type(x) is float:
+        return x
+    return _check_number(x, "an operand of a Value")
+
+
+def _lift(x: Any) -> Value:
+    """A Value for x: x itself if it is one, else a constant leaf."""
+    if type(x) is Value:
+        return x
+    if type(x) is float:
+        return _leaf(x)
+    return _leaf(_check_number(x, "an operand of a Value"))
+
+
+class Value(Node):
+    """One number that records the operations applied to it.
+
+    ``.grad`` is a float (a Value after ``backward(create_graph=True)``);
+    gradients accumulate across ``backward()`` calls — reset with
+    ``zero_grad()``. Comparisons compare ``.data`` and build no graph.
+
+    >>> a = Value(2.0); b = Value(-3.0)
+    >>> c = a * b + b ** 2
+    >>> c.backward(); (a.grad, b.grad)
+    (-3.0, -4.0)
+    """
+
+    __slots__ = ()
+    _scalar_face = True
+
+    def __init__(self, data: Any, _children: tuple = (), _op: str = "", label: str = "") -> None:
+        self.data = _check_number(data)
+        self.grad = 0.0
+        self.label = label
+        self._prev = _EMPTY
+        self._op = None
+        self._ctx = None
+        self._g = None
+        if _children:
+            raise ValueError("Value(...) makes a leaf; build graphs with operations")
+
+    # ---- binary arithmetic ---------------------------------------------------
+    # A number operand is saved with the node (its ``_ctx``) rather than made
+    # into a constant leaf: the VJPs see it in the same argument position.
+    def __add__(self, other: Any) -> Value:
+        if type(other) is Value:
+            return _make(self.data + other.data, (self, other), ops.ADD)
+        c = _number(other)
+        return _make(self.data + c, (self,), ops.ADD, (c,))
+
+    def __mul__(self, other: Any) -> Value:
+        if type(other) is Value:
+            return _make(self.data * other.data, (self, other), ops.MUL)
+        c = _number(other)
+        return _make(self.data * c, (self,), ops.MUL, (c,))
+
+    def __sub__(self, other: Any) -> Value:
+        if type(other) is Value:
+            return _make(self.data - other.data, (self, other), ops.SUB)
+        c = _number(other)
+        return _make(self.data - c, (self,), ops.SUB, (c,))
+
+    def __truediv__(self, other: Any) -> Value:
+        if type(other) is Value:
+            return _make(ops._div(self.data, other.data), (self, other), ops.DIV)
+        c = _number(other)
+        return _make(ops._div(self.data, c), (self,), ops.DIV, (c,))
+
+    def __pow__(self, other: Any) -> Value:
+        if type(other) is Value:
+            return _make(ops._pow(self.data, other.data), (self, other), ops.POW)
+        c = _check_number(other, "the exponent of **")
+        return _make(ops._pow(self.data, c), (self,), ops.POW, (c,))
+
+    __radd__ = __add__
+    __rmul__ = __mul__
+
+    def __rsub__(self, other: Any) -> Value:
+        return _lift(other) - self
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return _lift(other) / self
+
+    def __rpow__(self, other: Any) -> Value:
+        return _lift(other) ** self
+
+    def __neg__(self) -> Value:
+        return self._unary(ops.NEG)
+
+    def __abs__(self) -> Value:
+        return self._unary(ops.ABS)
+
+    def __pos__(self) -> Value:
+        return self
+
+    # ---- unary functions ---------------------------------------------------
+    def _unary(self, op: ops.Op, *ctx: float) -> Value:
+        return _make(op.scalar(self.data, *ctx), (self,), op, ctx or None)
+
+    def exp(self) -> Value:
+        """e**x. >>> Value(0.0).exp().data
+        1.0"""
+        return self._unary(ops.EXP)
+
+    def log(self) -> Value:
+        """Natural log; -inf at 0 and nan below (as NumPy). >>> Value(1.0).log().data
+        0.0"""
+        return self._unary(ops.LOG)
+
+    def sqrt(self) -> Value:
+        """Square root. >>> Value(9.0).sqrt().data
+        3.0"""
+        return self._unary(ops.SQRT)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent. >>> Value(0.0).tanh().data
+        0.0"""
+        return self._unary(ops.TANH)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e**-x), stable for any x. >>> Value(0.0).sigmoid().data
+        0.5"""
+        return self._unary(ops.SIGMOID)
+
+    def relu(self) -> Value:
+        """max(x, 0); its derivative at exactly 0 is taken as 0 (as PyTorch).
+
+        >>> Value(-2.0).relu().data
+        0.0
+        """
+        return self._unary(ops.RELU)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """x for x > 0, else slope * x. >>> Value(-2.0).leaky_relu(0.1).data
+        -0.2"""
+        return self._unary(ops.LEAKY_RELU, _check_number(slope, "leaky_relu slope"))
+
+    def sin(self) -> Value:
+        """Sine. >>> Value(0.0).sin().data
+        0.0"""
+        return self._unary(ops.SIN)
+
+    def cos(self) -> Value:
+        """Cosine. >>> Value(0.0).cos().data
+        1.0"""
+        return self._unary(ops.COS)
+
+    def softplus(self) -> Value:
+        """log(1 + e**x), stable for any x. >>> round(Value(0.0).softplus().data, 4)
+        0.6931"""
+        return self._unary(ops.SOFTPLUS)
+
+    # ---- plain-number behaviour (no graph) ---------------------------------
+    def __lt__(self, other: Any) -> bool:
+        return self.data < _check_number(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.data <= _check_number(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.data > _check_number(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.data >= _check_number(other)
+
+    def __eq__(self, other: Any) -> bool:  # type: ignore[override]
+        if isinstance(other, (Value, numbers.Real)):
+            return self.data == _check_number(other)
+        return NotImplemented
+
+    __hash__ = object.__hash__
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def item(self) -> float:
+        """The number as a Python float. >>> Value(2).item()
+        2.0"""
+        return float(self.data)
+
+    def zero_grad(self) -> None:
+        """Set ``grad`` back to 0 (gradients accumulate otherwise)."""
+        self.grad = 0.0
+
+    def detach(self) -> Value:
+        """A new leaf with the same data and no history."""
+        return _lift(float(self.data))
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        op = f", op={self._op.name!r}" if self._op is not None else ""
+        return f"Value(data={self.data:.6g}, grad={_fmt(self.grad)}{op}{label})"
+
+    # ---- hooks used by the graph core ---------------------------------------
+    def _seed(self, grad: Any) -> Any:
+        if grad is None:
+            return 1.0
+        if isinstance(grad, Value):
+            return grad
+        return _check_number(grad, "backward(grad)")
+
+    def _lift(self, g: Any, detached: bool = False) -> Value:
+        return g.detach() if detached and isinstance(g, Value) else _lift(g)
+
+    def _fit_grad(self, g: Any) -> Any:
+        return g
+
+    def _store_grad(self, g: Any) -> None:
+        self.grad = self.grad + g
+
+
+def _fmt(g: Any) -> str:
+    return f"{g:.6g}" if isinstance(g, float) else repr(g)
+
+
+def sum(values: Iterable[Any]) -> Value:  # noqa: A001 - mirrors mg.sum in the design
+    """The sum of many Values as one graph node (not n-1 additions).
+
+    >>> xs = [Value(1.0), Value(2.0), Value(3.0)]
+    >>> s = sum(xs); s.backward(); s.data, xs[0].grad
+    (6.0, 1.0)
+    """
+    vs = tuple(v if type(v) is Value else _lift(v) for v in values)
+    if not vs:
+        raise ValueError("mg.sum() needs at least one value")
+    return _make(math.fsum(v.data for v in vs), vs, ops.SUM)
+
+
+def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
+    """sum(w_i * x_i) as one graph node: a whole neuron's weighted input.
+
+    >>> w = [Value(1.0), Value(2.0)]
+    >>> d = dot(w, [3.0, 4.0]); d.backward(); d.data, w[1].grad
+    (11.0, 4.0)
+    """
+    ws = tuple(w if type(w) is Value else _lift(w) for w in ws)
+    xs = tuple(x if type(x) is Value else _lift(x) for x in xs)
+    if len(ws) != len(xs):
+        raise ValueError(f"mg.dot needs equal lengths, got {len(ws)} weights and {len(xs)} inputs")
+    if not ws:
+        raise ValueError("mg.dot() needs at least one pair")
+    return _make(math.fsum([w.data * x.data for w, x in zip(ws, xs)]), ws + xs, ops.DOT)
