@@ -211,7 +211,8 @@ def backward(
         for r, s in zip(roots, seeds):
             r._g = s if type(r._g) is float and r._g == 0.0 else r._g + s
         with set_grad_enabled(create_graph):
-            if not create_graph and inputs is None and roots[0]._scalar_face:
+            fast = not create_graph and inputs is None and not _anomaly_depth[0]
+            if fast and roots[0]._scalar_face:
                 _backward_scalar(order)
                 return None
             return _backward_general(order, create_graph, inputs)
@@ -222,6 +223,9 @@ def backward(
 
 def _backward_general(order: list[Node], create_graph: bool, inputs: Sequence[Node] | None):
     want = None if inputs is None else {id(n): i for i, n in enumerate(inputs)}
+    check = None
+    if _anomaly_depth[0]:
+        from .anomaly import check_backward as check
     found: list[Any] = [None] * (0 if inputs is None else len(inputs))
     for node in order:
         g = node._g
@@ -242,13 +246,14 @@ def _backward_general(order: list[Node], create_graph: bool, inputs: Sequence[No
         if node._ctx is not None:
             args.extend(node._ctx)
         if op.vjp_all is not None:
-            for p, gp in zip(prev, op.vjp_all(g, y, *args)):
-                if p.requires_grad:
-                    _accumulate(p, gp)
+            pgrads = op.vjp_all(g, y, *args)
         else:
-            for p, vjp in zip(prev, op.vjps):
-                if p.requires_grad:
-                    _accumulate(p, vjp(g, y, *args))
+            pgrads = [vjp(g, y, *args) if p.requires_grad else None for p, vjp in zip(prev, op.vjps)]
+        for p, gp in zip(prev, pgrads):
+            if p.requires_grad:
+                if check is not None:
+                    check(node, p, gp)
+                _accumulate(p, gp)
     return None if inputs is None else found
 
 
@@ -270,6 +275,8 @@ def _backward_scalar(order: list[Node]) -> None:
         y = node.data
         if op.vjp_all is not None:
             args = [p.data for p in prev]
+            if node._ctx is not None:
+                args.extend(node._ctx)
             for p, gp in zip(prev, op.vjp_all(g, y, *args)):
                 p._g += gp
         elif len(prev) == 2:

@@ -154,6 +154,23 @@ def _array_sqrt(x: np.ndarray) -> np.ndarray:
         return np.sqrt(x)
 
 
+def div(a: Any, b: Any) -> Any:
+    """a / b with IEEE results (inf/nan) for Python floats too, as NumPy gives."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        return _div(float(a), float(b))
+
+
+def power(a: Any, b: Any) -> Any:
+    """a ** b with IEEE results (inf/nan) for Python floats too."""
+    try:
+        r = a**b
+    except (ZeroDivisionError, OverflowError):
+        return _pow(float(a), float(b))
+    return _pow(a, b) if type(r) is complex else r
+
+
 exp = _dispatch("exp", _exp, np.exp)
 log = _dispatch("log", _log, _array_log)
 sin = _dispatch("sin", math.sin, np.sin)
@@ -161,14 +178,66 @@ cos = _dispatch("cos", math.cos, np.cos)
 sigmoid = _dispatch("sigmoid", _sigmoid, _sigmoid_array)
 
 
+def data_of(x: Any) -> Any:
+    """The raw number/array behind ``x`` (x itself when it is raw)."""
+    return x if _is_raw(x) else x.data
+
+
 def sign(x: Any) -> Any:
     """+1, 0 or -1 elementwise, as data (never part of a graph)."""
-    return (x > 0) * 1.0 - (x < 0)
+    x = data_of(x)
+    if isinstance(x, np.ndarray):
+        return np.sign(x)
+    return (x > 0) - (x < 0) + 0.0
 
 
 def step(x: Any, slope: float = 0.0) -> Any:
-    """1 where x > 0, else ``slope`` (the derivative of (leaky) relu)."""
-    return (x > 0) * (1.0 - slope) + slope
+    """1 where x > 0, else ``slope``: the derivative of (leaky) relu, as data."""
+    x = data_of(x)
+    if isinstance(x, np.ndarray):
+        return x > 0 if slope == 0.0 else np.where(x > 0, 1.0, slope).astype(x.dtype)
+    return 1.0 if x > 0 else slope
+
+
+def _node_method(name: str, raw_fn: Callable) -> Callable:
+    def f(x: Any, *args: Any) -> Any:
+        return raw_fn(x, *args) if _is_raw(x) else getattr(x, name)(*args)
+
+    f.__name__ = name
+    return f
+
+
+def _sum_to_array(x: np.ndarray, shape: tuple) -> np.ndarray:
+    x = np.asarray(x)
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1
+    )
+    return x.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def _scatter_array(g: np.ndarray, shape: tuple, index: Any) -> np.ndarray:
+    out = np.zeros(shape, dtype=np.asarray(g).dtype)
+    np.add.at(out, index, g)
+    return out
+
+
+def _kept_shape(shape: tuple, axis: tuple | None) -> tuple:
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else n for i, n in enumerate(shape))
+
+
+def _expand(g: Any, shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
+    """Put back the axes a reduction removed, so ``g`` broadcasts against its input."""
+    return g if keepdims or axis is None else g.reshape(_kept_shape(shape, axis))
+
+
+broadcast_to = _node_method("broadcast_to", np.broadcast_to)
+sum_to = _node_method("sum_to", _sum_to_array)
+scatter = _node_method("_scatter", _scatter_array)
 
 
 # ---- elementwise binary ----------------------------------------------------
@@ -178,17 +247,17 @@ SUB = Op("sub", operator.sub, operator.sub, (lambda g, y, a, b: g, lambda g, y, 
 MUL = Op("mul", operator.mul, operator.mul,
          (lambda g, y, a, b: g * b, lambda g, y, a, b: g * a), symbol="*")
 DIV = Op("div", _div, _array_div,
-         (lambda g, y, a, b: g / b, lambda g, y, a, b: -g * y / b), symbol="/")
+         (lambda g, y, a, b: div(g, b), lambda g, y, a, b: div(-g * y, b)), symbol="/")
 POW = Op("pow", _pow, _array_pow,
-         (lambda g, y, a, b: g * b * a ** (b - 1), lambda g, y, a, b: g * y * log(a)), symbol="**")
+         (lambda g, y, a, b: g * b * power(a, b - 1), lambda g, y, a, b: g * y * log(a)), symbol="**")
 
 # ---- elementwise unary -----------------------------------------------------
 
 NEG = Op("neg", operator.neg, operator.neg, (lambda g, y, x: -g,), symbol="-")
 ABS = Op("abs", abs, np.abs, (lambda g, y, x: g * sign(x),))
 EXP = Op("exp", _exp, np.exp, (lambda g, y, x: g * y,))
-LOG = Op("log", _log, _array_log, (lambda g, y, x: g / x,))
-SQRT = Op("sqrt", _sqrt, _array_sqrt, (lambda g, y, x: g * 0.5 / y,))
+LOG = Op("log", _log, _array_log, (lambda g, y, x: div(g, x),))
+SQRT = Op("sqrt", _sqrt, _array_sqrt, (lambda g, y, x: div(g * 0.5, y),))
 TANH = Op("tanh", math.tanh, np.tanh, (lambda g, y, x: g * (1 - y * y),))
 SIGMOID = Op("sigmoid", _sigmoid, _sigmoid_array, (lambda g, y, x: g * y * (1 - y),))
 RELU = Op("relu", lambda x: x if x > 0.0 else 0.0, lambda x: np.maximum(x, 0),
@@ -212,3 +281,88 @@ def _dot_vjp(g: Any, y: Any, *wx: Any) -> tuple:
 
 
 DOT = Op("dot", None, None, vjp_all=_dot_vjp, symbol="·")
+
+
+# ---- tensor face: shapes, reductions, matmul, indexing ----------------------
+
+def _mT(x: Any) -> Any:
+    return x.swapaxes(-1, -2)
+
+
+def _col(x: Any) -> Any:      # (..., n) -> (..., n, 1)
+    return x.reshape(x.shape + (1,))
+
+
+def _row(x: Any) -> Any:      # (..., n) -> (..., 1, n)
+    return x.reshape(x.shape[:-1] + (1, x.shape[-1]))
+
+
+def _matmul_ga(g: Any, y: Any, a: Any, b: Any) -> Any:
+    if b.ndim == 1:
+        return g * b if a.ndim == 1 else _col(g) * b
+    if a.ndim == 1:
+        return (b * _row(g)).sum(-1)
+    return g @ _mT(b)
+
+
+def _matmul_gb(g: Any, y: Any, a: Any, b: Any) -> Any:
+    if b.ndim == 1:
+        return g * a if a.ndim == 1 else _col(g) * a
+    if a.ndim == 1:
+        return _col(a) * _row(g)
+    return _mT(a) @ g
+
+
+def _max_vjp(g: Any, y: Any, x: Any, axis: tuple | None, keepdims: bool) -> Any:
+    """Gradient of max/min: split evenly between tied extremes."""
+    xd, yd = data_of(x), data_of(y)
+    hit = xd == _expand(yd, xd.shape, axis, keepdims)
+    share = hit / hit.sum(axis=axis, keepdims=True)
+    return _expand(g, xd.shape, axis, keepdims) * share.astype(xd.dtype, copy=False)
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    z = x - x.max(axis=axis, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+
+
+def _cat_vjp(g: Any, y: Any, *args: Any) -> tuple:
+    axis, sizes = args[-2], args[-1]
+    cuts = np.cumsum((0,) + tuple(sizes))
+    lead = (slice(None),) * axis
+    return tuple(g[lead + (slice(int(a), int(b)),)] for a, b in zip(cuts[:-1], cuts[1:]))
+
+
+def _stack_vjp(g: Any, y: Any, *args: Any) -> tuple:
+    axis, n = args[-2], args[-1]
+    lead = (slice(None),) * axis
+    return tuple(g[lead + (i,)] for i in range(n))
+
+
+MATMUL = Op("matmul", None, np.matmul, (_matmul_ga, _matmul_gb), symbol="@")
+SUM_AXIS = Op("sum_axis", None, lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
+              (lambda g, y, x, axis, keepdims: broadcast_to(_expand(g, x.shape, axis, keepdims),
+                                                            x.shape),), symbol="sum")
+MAX = Op("max", None, lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims), (_max_vjp,))
+MIN = Op("min", None, lambda x, axis, keepdims: x.min(axis=axis, keepdims=keepdims), (_max_vjp,))
+RESHAPE = Op("reshape", None, lambda x, shape: x.reshape(shape),
+             (lambda g, y, x, shape: g.reshape(x.shape),))
+TRANSPOSE = Op("transpose", None, lambda x, axes: x.transpose(axes),
+               (lambda g, y, x, axes: g.transpose(tuple(np.argsort(axes))),))
+GETITEM = Op("getitem", None, lambda x, index: x[index],
+             (lambda g, y, x, index: scatter(g, x.shape, index),), symbol="[]")
+SCATTER = Op("scatter", None, _scatter_array, (lambda g, y, x, shape, index: g[index],))
+BROADCAST_TO = Op("broadcast_to", None, np.broadcast_to,
+                  (lambda g, y, x, shape: sum_to(g, x.shape),))
+SUM_TO = Op("sum_to", None, _sum_to_array, (lambda g, y, x, shape: broadcast_to(g, x.shape),))
+SOFTMAX = Op("softmax", None, _softmax,
+             (lambda g, y, x, axis: y * (g - (g * y).sum(axis=axis, keepdims=True)),))
+LOG_SOFTMAX = Op("log_softmax", None, _log_softmax,
+                 (lambda g, y, x, axis: g - exp(y) * g.sum(axis=axis, keepdims=True),))
+CAT = Op("cat", None, None, vjp_all=_cat_vjp)
+STACK = Op("stack", None, None, vjp_all=_stack_vjp)

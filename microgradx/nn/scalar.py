@@ -1,0 +1,101 @@
+"""Scalar networks of Values, with micrograd's signatures.
+
+Each neuron is ``relu(mg.dot(w, x) + b)``: one dot node, not 2n binary nodes.
+
+>>> import microgradx as mg
+>>> model = mg.nn.MLP(2, [4, 1], seed=0)
+>>> isinstance(model([0.5, -1.0]), mg.Value)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..value import Value, dot
+from .init import init_weights, make_rng
+from .module import Module
+
+__all__ = ["Neuron", "Layer", "MLP"]
+
+
+class Neuron(Module):
+    """One unit: ``act(w . x + b)`` with act relu (``nonlin=True``) or identity.
+
+    >>> n = Neuron(2, seed=0); n.b.data
+    0.0
+    """
+
+    def __init__(self, nin: int, nonlin: bool = True, init: str = "uniform",
+                 seed: int | np.random.Generator | None = None,
+                 _w: Sequence[float] | None = None) -> None:
+        _check_size(nin, "nin")
+        w = _w if _w is not None else init_weights((nin, 1), init, make_rng(seed))[:, 0]
+        self.w = [Value(float(x)) for x in w]
+        self.b = Value(0.0)
+        self.nonlin = nonlin
+
+    def __call__(self, x: Sequence[Any]) -> Value:
+        if len(x) != len(self.w):
+            raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(x)}")
+        act = dot(self.w, x) + self.b
+        return act.relu() if self.nonlin else act
+
+    def __repr__(self) -> str:
+        return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same inputs; one output returns a Value, else a list."""
+
+    def __init__(self, nin: int, nout: int, nonlin: bool = True, init: str = "uniform",
+                 seed: int | np.random.Generator | None = None) -> None:
+        _check_size(nout, "nout")
+        rng = make_rng(seed)
+        w = init_weights((nin, nout), init, rng)
+        self.neurons = [Neuron(nin, nonlin, _w=w[:, j]) for j in range(nout)]
+
+    def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+class MLP(Module):
+    """Multi-layer perceptron: relu hidden layers, a linear last layer.
+
+    ``MLP(2, [16, 16, 1])`` is micrograd's moons model; call it on a list of
+    numbers or Values. ``init``: "uniform" (micrograd's U(-1, 1)), "xavier", "he".
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], init: str = "uniform",
+                 seed: int | np.random.Generator | None = None) -> None:
+        _check_size(nin, "nin")
+        if isinstance(nouts, int) or not len(nouts):
+            raise ValueError(f"MLP needs a list of layer sizes, e.g. [16, 16, 1]; got {nouts!r}")
+        rng = make_rng(seed)
+        sizes = [nin, *nouts]
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], nonlin=i != len(nouts) - 1, init=init, seed=rng)
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
+        for layer in self.layers:
+            x = layer(x)
+            if isinstance(x, Value):
+                x = [x]
+        return x[0] if len(x) == 1 else x
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+
+def _check_size(n: Any, name: str) -> None:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"{name} must be a positive int, got {n!r}")
