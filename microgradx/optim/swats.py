@@ -1,0 +1,131 @@
+"""SWATS: start with Adam, switch to SGD once Adam's implied SGD rate settles.
+
+Keskar & Socher (2017), "Improving Generalization Performance by Switching
+from Adam to SGD", Algorithm 1.
+
+>>> import microgradx as mg
+>>> w = mg.Value(5.0); opt = SWATS([w], lr=0.1)
+>>> for _ in range(3):
+...     w.grad = 1.0; opt.step()       # a constant gradient: the rate settles at once
+>>> opt.switched, round(opt.sgd_lr, 6)
+(True, 0.1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Node
+from .optimizer import Optimizer, check_betas, check_number
+
+__all__ = ["SWATS"]
+
+
+class SWATS(Optimizer):
+    """Adam until a switch, then SGD with momentum at a learned rate (Keskar & Socher, 2017).
+
+    Adam phase, at step k (from 1), with ``m``, ``a``, ``lam`` starting at 0::
+
+        g     = grad + weight_decay * p
+        m     = beta1 * m + (1 - beta1) * g
+        a     = beta2 * a + (1 - beta2) * g * g
+        s     = -lr * sqrt(1 - beta2**k) / (1 - beta1**k) * m / (sqrt(a) + eps)
+        p     = p + s
+        if s . g != 0:
+            gamma = (s . s) / (-s . g)             # the SGD rate whose step projects onto s
+            lam   = beta2 * lam + (1 - beta2) * gamma
+            if k > 1 and |lam / (1 - beta2**k) - gamma| < eps:
+                switch; sgd_lr = lam / (1 - beta2**k); v = 0
+
+    SGD phase (the paper's lines 6-7: momentum beta1, learned rate ``sgd_lr``)::
+
+        v = beta1 * v + g
+        p = p - (1 - beta1) * sgd_lr * v
+
+    The learned rate is **global**: the dot products ``s . s`` and ``s . g``
+    run over all parameters together, as one flat vector, so there is one
+    ``gamma``, one ``sgd_lr`` and one switch for the whole model. ``eps``
+    (default 1e-9, the paper's value) is both Adam's denominator term and
+    the switching tolerance, as in the paper. After the switch, ``lr`` (and
+    so any scheduler) no longer acts; ``sgd_lr`` is the rate in use.
+
+    Attributes: ``switched`` (bool), ``sgd_lr`` (float, None before the switch),
+    ``switch_step`` (the step k at which it switched, or None).
+
+    >>> import microgradx as mg
+    >>> w = mg.Value(0.0); opt = SWATS([w], lr=0.1)
+    >>> w.grad = 1.0; opt.step(); round(w.data, 6), opt.switched
+    (-0.1, False)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Node],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-9,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, {
+            "lr": lr,
+            "betas": check_betas(betas, "SWATS"),
+            "eps": check_number("eps", eps, owner="SWATS"),
+            "weight_decay": check_number("weight_decay", weight_decay, owner="SWATS"),
+        })
+        self.switched = False
+        self.sgd_lr: float | None = None
+        self.switch_step: int | None = None
+        self._k = 0
+        self._lam = 0.0
+
+    def _update_all(self, work: list[tuple[dict, np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+        h = self.hyperparams
+        (beta1, beta2), wd, eps = h["betas"], h["weight_decay"], h["eps"]
+        if wd != 0:
+            work = [(state, p, g + wd * p) for state, p, g in work]
+        if self.switched:
+            return [self._sgd(p, g, state) for state, p, g in work]
+        self._k += 1
+        k = self._k
+        scale = -h["lr"] * (1 - beta2**k) ** 0.5 / (1 - beta1**k)
+        steps = []
+        for state, p, g in work:
+            if not state:
+                state["exp_avg"] = np.zeros_like(p)
+                state["exp_avg_sq"] = np.zeros_like(p)
+            m = state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
+            a = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * (g * g)
+            steps.append(scale * m / (np.sqrt(a) + eps))
+        ss = sum(float(np.dot(s.ravel(), s.ravel())) for s in steps)
+        sg = sum(float(np.dot(s.ravel(), g.ravel())) for s, (_, _, g) in zip(steps, work))
+        if sg != 0:
+            gamma = ss / -sg
+            self._lam = beta2 * self._lam + (1 - beta2) * gamma
+            rate = self._lam / (1 - beta2**k)
+            if k > 1 and abs(rate - gamma) < eps:
+                self.switched, self.sgd_lr, self.switch_step = True, rate, k
+        return [p + s for s, (_, p, _) in zip(steps, work)]
+
+    def _sgd(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> np.ndarray:
+        beta1 = self.hyperparams["betas"][0]
+        buf = state.get("momentum_buffer")
+        buf = g.copy() if buf is None else beta1 * buf + g
+        state["momentum_buffer"] = buf
+        assert self.sgd_lr is not None
+        return p - (1 - beta1) * self.sgd_lr * buf
+
+    def _global_state(self) -> dict[str, Any]:
+        return {
+            "k": self._k, "lam": self._lam, "switched": self.switched,
+            "sgd_lr": self.sgd_lr, "switch_step": self.switch_step,
+        }
+
+    def _load_global_state(self, state: dict[str, Any]) -> None:
+        self._k = int(state.get("k", 0))
+        self._lam = float(state.get("lam", 0.0))
+        self.switched = bool(state.get("switched", False))
+        self.sgd_lr = state.get("sgd_lr")
+        self.switch_step = state.get("switch_step")
