@@ -253,12 +253,11 @@ def _backward_general(order: list[Node], create_graph: bool, inputs: Sequence[No
             if p.requires_grad:
                 if check is not None:
                     check(node, p, gp)
-                _accumulate(p, gp)
+                _accumulate(p, p._fit_grad(gp, g))
     return None if inputs is None else found
 
 
 def _accumulate(p: Node, gp: Any) -> None:
-    gp = p._fit_grad(gp)
     old = p._g
     p._g = gp if type(old) is float and old == 0.0 else old + gp
 

@@ -442,19 +442,21 @@ class Tensor(Node):
             return g.detach() if detached else g
         return _constant(np.asarray(g))
 
-    def _fit_grad(self, g: Any) -> Any:
+    def _fit_grad(self, g: Any, upstream: Any) -> Any:
         if g.shape != self.data.shape:
             g = ops.sum_to(g, self.data.shape)
         if g.dtype != self.data.dtype and not isinstance(g, Tensor):
             g = g.astype(self.data.dtype)
+        if g is upstream and self._op is None and isinstance(g, np.ndarray):
+            g = g.copy()     # passed through unchanged: other inputs may hold the same array
         return g
 
     def _store_grad(self, g: Any) -> None:
         if self._op is not None:
             return
         if self.grad is None:
-            # a gradient passed through unchanged may be shared with other tensors
-            self.grad = np.array(g) if not isinstance(g, Tensor) else g
+            owned = type(g) is np.ndarray and g.flags.owndata and g.flags.writeable
+            self.grad = g if owned or isinstance(g, Tensor) else np.array(g)
         else:
             self.grad = self.grad + g
 

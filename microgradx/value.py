@@ -279,7 +279,7 @@ class Value(Node):
     def _lift(self, g: Any, detached: bool = False) -> Value:
         return g.detach() if detached and isinstance(g, Value) else _lift(g)
 
-    def _fit_grad(self, g: Any) -> Any:
+    def _fit_grad(self, g: Any, upstream: Any) -> Any:
         return g
 
     def _store_grad(self, g: Any) -> None:
