@@ -24,6 +24,7 @@ __all__ = ["Value", "sum", "dot"]
 
 _new = object.__new__
 _EMPTY: tuple = ()
+_ADD, _MUL = ops.ADD, ops.MUL
 
 
 def _check_number(data: Any, what: str = "Value") -> float:
@@ -116,17 +117,39 @@ class Value(Node):
     # ---- binary arithmetic ---------------------------------------------------
     # A number operand is saved with the node (its ``_ctx``) rather than made
     # into a constant leaf: the VJPs see it in the same argument position.
+    # + and * between two Values are the bulk of every scalar graph, so their
+    # node is built inline; everything else goes through _make.
     def __add__(self, other: Any) -> Value:
+        if type(other) is Value and MODE[0] == 1:
+            v = _new(Value)
+            v.data = self.data + other.data
+            v.grad = 0.0
+            v.label = ""
+            v._g = None
+            v._prev = (self, other)
+            v._op = _ADD
+            v._ctx = None
+            return v
         if type(other) is Value:
-            return _make(self.data + other.data, (self, other), ops.ADD)
+            return _make(self.data + other.data, (self, other), _ADD)
         c = _number(other)
-        return _make(self.data + c, (self,), ops.ADD, (c,))
+        return _make(self.data + c, (self,), _ADD, (c,))
 
     def __mul__(self, other: Any) -> Value:
+        if type(other) is Value and MODE[0] == 1:
+            v = _new(Value)
+            v.data = self.data * other.data
+            v.grad = 0.0
+            v.label = ""
+            v._g = None
+            v._prev = (self, other)
+            v._op = _MUL
+            v._ctx = None
+            return v
         if type(other) is Value:
-            return _make(self.data * other.data, (self, other), ops.MUL)
+            return _make(self.data * other.data, (self, other), _MUL)
         c = _number(other)
-        return _make(self.data * c, (self,), ops.MUL, (c,))
+        return _make(self.data * c, (self,), _MUL, (c,))
 
     def __sub__(self, other: Any) -> Value:
         if type(other) is Value:
