@@ -6,7 +6,7 @@
 5.0
 """
 
-from . import data, nn
+from . import data, nn, optim
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .function import Context, Function
@@ -17,7 +17,7 @@ from .viz import GraphvizNotFoundError, draw_dot, render_graph
 __version__ = "0.1.0"
 
 __all__ = [
-    "data", "nn", "draw_dot", "render_graph", "GraphvizNotFoundError",
+    "data", "nn", "optim", "draw_dot", "render_graph", "GraphvizNotFoundError",
     "Value", "Tensor", "cat", "stack", "dot", "sum", "grad", "no_grad", "enable_grad", "is_grad_enabled",
     "set_grad_enabled", "Function", "Context", "AnomalyError", "detect_anomaly",
 ]
