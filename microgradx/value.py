@@ -31,7 +31,7 @@ def _check_number(data: Any, what: str = "Value") -> float:
     if isinstance(data, Value):
         return data.data
     if isinstance(data, (bool, np.bool_)) or not isinstance(data, numbers.Real):
-        if isinstance(data, numbers.Complex):
+        if isinstance(data, numbers.Complex) and not isinstance(data, (bool, np.bool_)):
             raise TypeError(f"{what} needs a real number, got the complex number {data!r}")
         raise TypeError(
             f"{what} needs a real number (int or float), got {type(data).__name__} {data!r}; "
