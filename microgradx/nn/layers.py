@@ -66,7 +66,7 @@ class Linear(Module):
             dt = np.dtype(dtype)
         except TypeError:
             dt = None
-        if dt not in _FLOATS:
+        if dt is None or dt not in _FLOATS:
             raise TypeError(f"Linear dtype must be np.float64 or np.float32, got {dtype!r}")
         w = init_weights((self.nin, self.nout), init, make_rng(seed))
         self.weight = Tensor(w.astype(dt), requires_grad=True, label="weight")
@@ -133,7 +133,7 @@ class Sequential(Module):
     def __repr__(self) -> str:
         if not self._len:
             return "Sequential()"
-        lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self)]
+        lines = [f"  ({i}): " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self)]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
 
 
