@@ -707,8 +707,8 @@ def test_swats_learned_rate_is_global_over_all_parameters():
 def test_swats_state_dict_round_trip_after_the_switch():
     c = np.array([1.0, -2.0, 0.5])
 
-    def grad(x, k):
-        return c + 0.1 * x
+    def grad(x, k):   # constant for the first two steps, so it switches at step 2
+        return c if k <= 2 else c + 0.1 * x
 
     straight, opt = run_swats(grad, np.zeros(3), 12, 0.01)
     params = [mg.Value(0.0) for _ in c]
