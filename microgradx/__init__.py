@@ -6,18 +6,30 @@
 5.0
 """
 
-from . import data, nn, optim
+from . import data, nn, optim, plot
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .function import Context, Function
+from .gradcheck import (
+    GradcheckError,
+    GradcheckResult,
+    check_model,
+    gradcheck,
+    gradgradcheck,
+    numerical_diff,
+    numerical_gradient,
+)
 from .tensor import Tensor, cat, stack
+from .train import History, fit
 from .value import Value, dot, sum
 from .viz import GraphvizNotFoundError, draw_dot, render_graph
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "data", "nn", "optim", "draw_dot", "render_graph", "GraphvizNotFoundError",
+    "data", "nn", "optim", "plot", "fit", "History",
+    "numerical_diff", "numerical_gradient", "gradcheck", "gradgradcheck", "check_model",
+    "GradcheckError", "GradcheckResult", "draw_dot", "render_graph", "GraphvizNotFoundError",
     "Value", "Tensor", "cat", "stack", "dot", "sum", "grad", "no_grad", "enable_grad", "is_grad_enabled",
     "set_grad_enabled", "Function", "Context", "AnomalyError", "detect_anomaly",
 ]
