@@ -195,7 +195,7 @@ def step(x: Any, slope: float = 0.0) -> Any:
     """1 where x > 0, else ``slope``: the derivative of (leaky) relu, as data."""
     x = data_of(x)
     if isinstance(x, np.ndarray):
-        return x > 0 if slope == 0.0 else np.where(x > 0, 1.0, slope).astype(x.dtype)
+        return (x > 0).astype(x.dtype) if slope == 0.0 else np.where(x > 0, 1.0, slope).astype(x.dtype)
     return 1.0 if x > 0 else slope
 
 
