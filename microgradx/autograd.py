@@ -311,8 +311,8 @@ def grad(
     >>> gx.data, mg.grad(gx, [x])[0].data
     (12.0, 12.0)
     """
-    outs = [outputs] if isinstance(outputs, Node) else list(outputs)
-    ins = [inputs] if isinstance(inputs, Node) else list(inputs)
+    outs = [outputs] if isinstance(outputs, Node) or not isinstance(outputs, Iterable) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Node) or not isinstance(inputs, Iterable) else list(inputs)
     for x in ins:
         if not isinstance(x, Node):
             raise TypeError(f"grad() inputs must be Values or Tensors, got {type(x).__name__}")
