@@ -412,11 +412,11 @@ def fit(
     optimizer: str | Optimizer | Any = "adam",
     epochs: int = 50,
     batch_size: int | None = 32,
-    lr: float | None = None,
     lr_scheduler: Any = None,
     progress: bool = True,
     callbacks: Sequence[Callback] | None = None,
     *,
+    lr: float | None = None,
     l2: float = 0.0,
     shuffle: bool = True,
     seed: int | np.random.Generator | None = None,
@@ -447,8 +447,8 @@ def fit(
     (Tensor model) and ``yb`` the batch's labels as given. ``l2`` adds
     ``l2 * sum(p**2)`` over all parameters (micrograd uses 1e-4).
 
-    ``optimizer``: a name for ``mg.optim.get`` (``lr=`` overrides its default
-    learning rate) or an optimizer object over this model's parameters
+    ``optimizer``: a name for ``mg.optim.get`` (keyword ``lr=`` overrides its
+    default learning rate) or an optimizer object over this model's parameters
     (then leave ``lr`` out). ``batch_size=None`` trains on the full batch;
     batches are drawn by ``mg.data.DataLoader(shuffle=shuffle, seed=seed)``.
 
@@ -541,7 +541,8 @@ def fit(
                 else:
                     sched.step()
             bar.update(epoch, history.loss[-1], history.accuracy[-1], epoch_lr)
-            if any([cb(epoch, history) is True for cb in cbs]):
+            results = [cb(epoch, history) for cb in cbs]
+            if any(r is True or r is np.True_ for r in results):
                 history.stopped_early = True
                 break
     finally:
