@@ -353,7 +353,13 @@ def _follow(f: Callable[..., Any], factory: Callable[[list], Any], name: str,
                         "give a factory such as lambda ps: mg.optim.Adam(ps, lr=0.1)")
     pts = np.full((steps + 1, 2), np.nan)
     pts[0] = start
-    for k in range(steps):
+    with np.errstate(all="ignore"):
+        _steps(f, opt, params, pts, two)
+    return pts
+
+
+def _steps(f: Callable[..., Any], opt: Any, params: list[Node], pts: np.ndarray, two: bool) -> None:
+    for k in range(len(pts) - 1):
         opt.zero_grad()
         loss = f(*params) if two else f(params[0])
         if not math.isfinite(_scalar(loss, "f")):
@@ -367,7 +373,6 @@ def _follow(f: Callable[..., Any], factory: Callable[[list], Any], name: str,
         if not np.all(np.isfinite(here)):
             break
         pts[k + 1] = here
-    return pts
 
 
 def _levels(Z: np.ndarray, n: int = 30) -> np.ndarray | int:
@@ -382,6 +387,15 @@ def _levels(Z: np.ndarray, n: int = 30) -> np.ndarray | int:
     return n
 
 
+def _norm(levels: np.ndarray | int) -> Any:
+    """Colours spread evenly over the levels, even when they are log-spaced."""
+    if isinstance(levels, int):
+        return None
+    from matplotlib.colors import BoundaryNorm
+
+    return BoundaryNorm(levels, 256, extend="both")
+
+
 def optimizer_paths(f: Callable[..., Any], optimizers: Mapping[str, Callable[[list], Any]],
                     start: Sequence[float], steps: int, ax: Any = None,
                     path: str | os.PathLike | None = None,
@@ -391,7 +405,8 @@ def optimizer_paths(f: Callable[..., Any], optimizers: Mapping[str, Callable[[li
     ``f``: a function of one (2,) Tensor (``lambda p: p[0]**2 + p[1]**2``) or of
     two Values (``lambda x, y: ...``) returning a scalar. ``optimizers``: name ->
     factory(params) -> optimizer (``lambda ps: mg.optim.Adam(ps, lr=0.1)``).
-    ``bounds``: (xmin, xmax, ymin, ymax), else fitted to the paths. Returns
+    ``bounds``: (xmin, xmax, ymin, ymax), else fitted to the paths (leaving out
+    points where f exceeds 100 |f(start)| + 1, where a path diverges). Returns
     (figure, {name: array of shape (steps + 1, 2)}); a path whose loss or
     gradient turns NaN/infinite stops there, the rest of its rows are NaN.
 
@@ -417,12 +432,13 @@ def optimizer_paths(f: Callable[..., Any], optimizers: Mapping[str, Callable[[li
     two = _takes_two(f)
     paths = {str(name): _follow(f, factory, str(name), start_arr, steps, two)
              for name, factory in optimizers.items()}
-    xmin, xmax, ymin, ymax = _bounds(paths, bounds)
+    xmin, xmax, ymin, ymax = _bounds(paths, bounds, f)
     xx, yy = np.meshgrid(np.linspace(xmin, xmax, 160), np.linspace(ymin, ymax, 160))
     Z = surface(f, xx, yy)
     fig, ax = _axes(ax, (6.5, 5))
-    ax.contour(xx, yy, np.where(np.isfinite(Z), Z, np.nan), levels=_levels(Z), cmap="viridis",
-               linewidths=0.6, alpha=0.8)
+    levels = _levels(Z)
+    ax.contour(xx, yy, np.where(np.isfinite(Z), Z, np.nan), levels=levels, cmap="viridis",
+               norm=_norm(levels), linewidths=0.6, alpha=0.8)
     for name, pts in paths.items():
         ax.plot(pts[:, 0], pts[:, 1], marker=".", markersize=2.5, linewidth=1.1, label=name)
     ax.scatter([start_arr[0]], [start_arr[1]], marker="*", s=120, color="k", zorder=5)
@@ -433,7 +449,8 @@ def optimizer_paths(f: Callable[..., Any], optimizers: Mapping[str, Callable[[li
     return fig, paths
 
 
-def _bounds(paths: dict[str, np.ndarray], bounds: Sequence[float] | None) -> tuple[float, ...]:
+def _bounds(paths: dict[str, np.ndarray], bounds: Sequence[float] | None,
+            f: Callable[..., Any] | None = None) -> tuple[float, ...]:
     if bounds is not None:
         try:
             b = tuple(float(v) for v in bounds)
@@ -445,6 +462,10 @@ def _bounds(paths: dict[str, np.ndarray], bounds: Sequence[float] | None) -> tup
         return b
     pts = np.concatenate(list(paths.values()))
     pts = pts[np.all(np.isfinite(pts), axis=1)]
+    if f is not None:  # points of a diverging path would stretch the picture to nothing
+        loss = surface(f, pts[:, 0], pts[:, 1])
+        first = loss[0]
+        pts = pts[np.isfinite(loss) & (loss <= 100 * abs(first) + 1)] if math.isfinite(first) else pts
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     pad = np.maximum((hi - lo) * 0.15, 0.5)
     return lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]
@@ -601,9 +622,10 @@ def loss_landscape(model: Any, loss_fn: Callable[[Any, Any, Any], Any], X: Any, 
     fig = plt.figure(figsize=(11, 4.5))
     ax = fig.add_subplot(1, 2, 1)
     shown = np.where(np.isfinite(L), L, np.nan)
-    cs = ax.contourf(A, B, shown, levels=20, cmap="viridis")
-    ax.contour(A, B, shown, levels=20, colors="k", linewidths=0.4, alpha=0.5)
-    fig.colorbar(cs, ax=ax, label="loss")
+    levels = _levels(L, 20)
+    cs = ax.contourf(A, B, shown, levels=levels, cmap="viridis", norm=_norm(levels))
+    ax.contour(A, B, shown, levels=levels, colors="k", linewidths=0.4, alpha=0.5)
+    fig.colorbar(cs, ax=ax, label="loss", format="%.3g")
     ax.scatter([0.0], [0.0], marker="*", s=120, color="r", zorder=5)
     ax.set_xlabel("direction 1 (filter-normalised)")
     ax.set_ylabel("direction 2 (filter-normalised)")

@@ -1,0 +1,155 @@
+"""Nine optimizers race across Rosenbrock's valley and Beale's plateau.
+
+SGD, SGD with momentum, Nesterov, Adagrad, RMSprop, Adam, AMSGrad, RAdam and
+SWATS (all from ``mg.optim``, each with one learning rate used on both
+functions) start from the same point and take the same number of steps:
+
+- Rosenbrock (1 - x)**2 + 100 (y - x**2)**2 from (-1.5, 2): a curved, narrow
+  valley with the minimum 0 at (1, 1). Plain SGD must keep lr small for the
+  steep walls and then crawls along the flat valley floor.
+- Beale (1.5 - x + xy)**2 + (2.25 - x + xy**2)**2 + (2.625 - x + xy**3)**2
+  from (1, 1.5): flat plateaus and steep ridges, minimum 0 at (3, 0.5).
+
+RAdam's first few steps, before it trusts its variance estimate, are plain
+momentum steps on the raw gradient: the long early jumps on Rosenbrock.
+SWATS switches from Adam to SGD only once its estimate of an SGD rate
+settles; the demo prints whether it did.
+
+Writes demos/out/race_rosenbrock.png and race_beale.png (paths over
+contours) and race_loss.png (loss against step, log scale), and prints each
+optimizer's final loss.
+
+Run: python demos/optimizer_race.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from microgradx import optim
+from microgradx.plot import optimizer_paths, surface
+
+OUT = Path(__file__).resolve().parent / "out"
+
+# name -> (mg.optim.get name, learning rate)
+RACERS = {
+    "SGD": ("sgd", 1e-3),
+    "momentum": ("momentum", 1e-3),
+    "Nesterov": ("nesterov", 1e-3),
+    "Adagrad": ("adagrad", 1.0),
+    "RMSprop": ("rmsprop", 1e-2),
+    "Adam": ("adam", 0.1),
+    "AMSGrad": ("amsgrad", 0.1),
+    "RAdam": ("radam", 1e-2),
+    "SWATS": ("swats", 0.1),
+}
+
+
+def rosenbrock(p):
+    """(1 - x)**2 + 100 (y - x**2)**2 of p = (x, y): minimum 0 at (1, 1)."""
+    x, y = p[0], p[1]
+    return (1 - x) ** 2 + 100 * (y - x ** 2) ** 2
+
+
+def beale(p):
+    """Beale's function of p = (x, y): minimum 0 at (3, 0.5)."""
+    x, y = p[0], p[1]
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y ** 2) ** 2 + (2.625 - x + x * y ** 3) ** 2
+
+
+PROBLEMS = {
+    "rosenbrock": {"f": rosenbrock, "start": (-1.5, 2.0), "minimum": (1.0, 1.0),
+                   "bounds": (-2.0, 2.0, -1.0, 3.0)},
+    "beale": {"f": beale, "start": (1.0, 1.5), "minimum": (3.0, 0.5),
+              "bounds": (-0.5, 4.0, -1.5, 2.0)},
+}
+
+
+def factories(switches: dict | None = None) -> dict:
+    """name -> factory(params) -> optimizer; SWATS's instance is kept in ``switches``."""
+    out = {}
+    for name, (key, lr) in RACERS.items():
+        def make(ps, key=key, lr=lr, name=name):
+            opt = optim.get(key, ps, lr=lr)
+            if switches is not None:
+                switches[name] = opt
+            return opt
+        out[name] = make
+    return out
+
+
+def race(problem: str, steps: int, out_dir: Path) -> tuple[dict[str, np.ndarray], dict, Path]:
+    """Run every racer on one problem; returns (paths, optimizers, picture)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    spec = PROBLEMS[problem]
+    made: dict = {}
+    fig, ax = plt.subplots(figsize=(7.5, 6))
+    _, paths = optimizer_paths(spec["f"], factories(made), spec["start"], steps, ax=ax,
+                               bounds=spec["bounds"])
+    ax.plot(*spec["minimum"], "r*", markersize=14, markeredgecolor="k")
+    ax.set_title(f"{problem}: {steps} steps from {spec['start']}")
+    path = Path(out_dir) / f"race_{problem}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return paths, made, path
+
+
+def draw_losses(losses: dict[str, dict[str, np.ndarray]], out: Path) -> Path:
+    """Loss against step for every racer, one panel per problem."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(losses), figsize=(6 * len(losses), 4.5))
+    for ax, (problem, per) in zip(np.atleast_1d(axes), losses.items()):
+        for name, curve in per.items():
+            ax.semilogy(np.maximum(curve, 1e-30), label=name, linewidth=1.1)
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss")
+        ax.set_title(problem)
+    np.atleast_1d(axes)[-1].legend(fontsize="small", ncol=2)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
+def main(out_dir: Path = OUT, fast: bool = False) -> dict:
+    """Race on both problems (fast: 150 steps instead of 500); print the final losses."""
+    steps = 150 if fast else 500
+    out_dir = Path(out_dir)
+    files, losses, result = [], {}, {"steps": steps, "start_loss": {}, "final": {}}
+    for problem, spec in PROBLEMS.items():
+        paths, made, path = race(problem, steps, out_dir)
+        files.append(path)
+        start_loss = float(spec["f"](np.array(spec["start"])))
+        losses[problem] = {name: surface(spec["f"], pts[:, 0], pts[:, 1]) for name, pts in paths.items()}
+        final = {name: float(curve[-1]) for name, curve in losses[problem].items()}
+        result["start_loss"][problem] = start_loss
+        result["final"][problem] = final
+        print(f"{problem}: start {spec['start']} (loss {start_loss:g}), {steps} steps, "
+              f"minimum 0 at {spec['minimum']}")
+        for name, loss in sorted(final.items(), key=lambda kv: np.nan_to_num(kv[1], nan=np.inf)):
+            x, y = paths[name][-1]
+            print(f"  {name:>9} (lr {RACERS[name][1]:g}): final loss {loss:.3e} at ({x:.3f}, {y:.3f})")
+        swats = made["SWATS"]
+        print("  SWATS " + (f"switched to SGD at step {swats.switch_step} (lr {swats.sgd_lr:.3g})"
+                            if swats.switched else "stayed with Adam the whole way"))
+    files.append(draw_losses(losses, out_dir / "race_loss.png"))
+    for f in files:
+        print(f"wrote {f}")
+    result["files"] = files
+    return result
+
+
+if __name__ == "__main__":
+    main()
