@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from . import ops
 from .autograd import Node, no_grad
 from .tensor import Tensor
@@ -107,7 +109,10 @@ class Function:
             op = ops.Op(cls.__name__, None, None, vjp_all=_function_vjp(cls))
             cls._op = op
         if face is Value:
-            if isinstance(data, Tensor):
-                raise TypeError(f"{cls.__name__}.forward returned a Tensor for Value inputs")
+            if isinstance(out, Tensor) or np.ndim(data) != 0:
+                raise TypeError(
+                    f"{cls.__name__}.forward returned a {type(out).__name__} for Value inputs; "
+                    "return a Value or a number"
+                )
             return _make_value(float(data), lifted, op, (ctx,))
         return _make_tensor(data, lifted, op, (ctx,))
