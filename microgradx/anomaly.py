@@ -54,7 +54,7 @@ def _bad(x: Any) -> str:
 
 
 def _show(x: Any) -> str:
-    data = getattr(x, "data", x)
+    data = x if isinstance(x, (np.ndarray, np.generic)) else getattr(x, "data", x)
     if isinstance(data, np.ndarray) and data.size > 6:
         return f"array of shape {data.shape} (min {np.nanmin(data):.4g}, max {np.nanmax(data):.4g})"
     label = getattr(x, "label", "")
