@@ -67,7 +67,8 @@ def check_forward(node: Any) -> None:
     if not kind:
         return
     ins = [_show(p) for p in node._prev] + [_show(c) for c in (node._ctx or ()) if not hasattr(c, "saved")]
-    inputs_ok = not any(_bad(p.data) for p in node._prev)
+    consts = [c for c in (node._ctx or ()) if isinstance(c, (float, np.ndarray))]
+    inputs_ok = not any(_bad(p.data) for p in node._prev) and not any(_bad(c) for c in consts)
     origin = "from finite inputs" if inputs_ok else "(an input was already bad)"
     raise AnomalyError(
         f"forward pass: op '{node.op}' made {kind} {origin}\n"
