@@ -1,0 +1,73 @@
+"""``python -m bench [scalar|tensor|optim ...]``: run benchmark groups, print and save the results.
+
+With no group named, every group runs. The results are printed as they come
+and written to ``bench/out/results.md`` at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from .common import Report
+
+GROUPS = ("scalar", "tensor", "optim")
+OUT = Path(__file__).resolve().parent / "out" / "results.md"
+
+
+def _version(dist: str) -> str:
+    # read from the package metadata: importing torch here would slow the gc-on timings
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine_note(groups: Sequence[str]) -> list[str]:
+    """The header of the results: what ran, on what, with which versions."""
+    peers = ", ".join(f"{m} {_version(m)}" for m in ("micrograd", "torch", "dezero"))
+    return [
+        "# microgradx benchmark results",
+        "",
+        f"Command: `python -m bench{' ' + ' '.join(groups) if set(groups) != set(GROUPS) else ''}`  ",
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+        f"NumPy {np.__version__}; microgradx {_version('microgradx')}; peers: {peers}  ",
+        "Times are the median (and min) of repeated runs in one process; lower is better.",
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the chosen groups (all by default) and write ``bench/out/results.md``."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("groups", nargs="*", metavar="GROUP",
+                        help=f"groups to run: {', '.join(GROUPS)} (default: all)")
+    args = parser.parse_args(argv)
+    unknown = [g for g in args.groups if g not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group(s) {', '.join(unknown)}; choose from {', '.join(GROUPS)}")
+    groups = [g for g in GROUPS if g in args.groups] if args.groups else list(GROUPS)
+    report = Report(header=machine_note(groups))
+    print("\n".join(report.header) + "\n", flush=True)
+    t0 = time.perf_counter()
+    for group in groups:
+        g0 = time.perf_counter()
+        print(f"## {group}\n", flush=True)
+        importlib.import_module(f".{group}", __package__).run(report)
+        print(f"[{group}: {time.perf_counter() - g0:.0f} s]\n", flush=True)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(report.markdown(), encoding="utf-8")
+    print(f"[all: {time.perf_counter() - t0:.0f} s] results written to bench/out/results.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
