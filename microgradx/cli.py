@@ -174,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``microgradx`` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"] and argv[1:2] not in (["-h"], ["--help"]):
+        return _run_bench(argv[1:])      # its options belong to bench/, not to this parser
     args = build_parser().parse_args(argv)
     if args.command == "demo":
         if args.list:

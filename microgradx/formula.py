@@ -33,7 +33,7 @@ FUNCTIONS = ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos", "sof
 """The functions a formula may call, each with one argument."""
 
 MAX_LENGTH = 500
-MAX_DEPTH = 100
+MAX_DEPTH = 200
 MAX_EXPONENT = 100.0
 MAX_EXPONENT_LITERAL = 1e6
 
