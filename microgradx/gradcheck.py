@@ -317,7 +317,13 @@ def numerical_gradient(f: Callable[[Any], Any], x: Any, h: float = 1e-5, method:
     if not isinstance(x, np.ndarray):
         if isinstance(x, (list, tuple)) and any(isinstance(v, Node) for v in x):
             raise TypeError("x mixes Values with other things; pass a list of Values only")
-        x = np.array(x, dtype=float)
+        try:
+            x = np.array(x, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"x must be a float array, a Tensor, a Value or a list of Values, got "
+                f"{type(x).__name__} {x!r:.40}"
+            ) from None
     _float_array(x, "x")
     grad_out = np.empty(x.shape)
     for idx in np.ndindex(x.shape):

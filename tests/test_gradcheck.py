@@ -321,6 +321,11 @@ def test_numerical_gradient_bad_input():
         numerical_gradient(lambda v: v * 2, np.array([1.0, 2.0]))
     with pytest.raises(ValueError, match="h must be a positive"):
         numerical_gradient(lambda v: float(v.sum()), np.array([1.0]), h=0)
+    with pytest.raises(TypeError, match="x must be a float array.*got str"):
+        numerical_gradient(lambda v: 0.0, "abc")
+    with pytest.raises(TypeError, match="x mixes Values with other things"):
+        numerical_gradient(lambda v: 0.0, [mg.Value(1.0), 2.0])
+    assert numerical_gradient(lambda v: float(v @ v), [1.0, 2.0]) == pytest.approx([2.0, 4.0])
 
 
 # ---- gradcheck passes for every built-in op -------------------------------------------
