@@ -248,8 +248,31 @@ MUL = Op("mul", operator.mul, operator.mul,
          (lambda g, y, a, b: g * b, lambda g, y, a, b: g * a), symbol="*")
 DIV = Op("div", _div, _array_div,
          (lambda g, y, a, b: div(g, b), lambda g, y, a, b: div(-g * y, b)), symbol="/")
-POW = Op("pow", _pow, _array_pow,
-         (lambda g, y, a, b: g * b * power(a, b - 1), lambda g, y, a, b: g * y * log(a)), symbol="**")
+
+
+def _pow_vjp_base(g: Any, y: Any, a: Any, b: Any) -> Any:
+    """g * b * a**(b-1); 0 where b == 0 (a**0 is constant, even at a = 0, as PyTorch)."""
+    d = g * b * power(a, b - 1)
+    if type(d) is float:
+        return 0.0 if b == 0 else d
+    if isinstance(d, np.ndarray) and np.any(np.equal(b, 0)):
+        return np.where(np.equal(b, 0), 0, d).astype(d.dtype, copy=False)
+    return d
+
+
+def _pow_vjp_exponent(g: Any, y: Any, a: Any, b: Any) -> Any:
+    """g * a**b * log(a); 0 where a == 0 and b >= 0 (a**b is 0 or 1 there, as PyTorch)."""
+    d = g * y * log(a)
+    if type(d) is float:
+        return 0.0 if a == 0 and b >= 0 else d
+    if isinstance(d, np.ndarray):
+        at_zero = np.equal(a, 0) & np.greater_equal(b, 0)
+        if np.any(at_zero):
+            return np.where(at_zero, 0, d).astype(d.dtype, copy=False)
+    return d
+
+
+POW = Op("pow", _pow, _array_pow, (_pow_vjp_base, _pow_vjp_exponent), symbol="**")
 
 # ---- elementwise unary -----------------------------------------------------
 
