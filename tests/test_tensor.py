@@ -124,6 +124,22 @@ def test_reverse_ops_values():
         np.testing.assert_array_equal(got.data, want)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_pow_at_base_zero_equals_torch():
+    torch = pytest.importorskip("torch")
+    a = np.array([0.0, 0.0, 0.0, 0.0, 2.0, -2.0, 0.0])
+    b = np.array([0.0, 1.0, 2.0, 0.5, 0.0, 3.0, -1.0])
+    x, e = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+    (x**e).sum().backward()
+    t, u = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    (t**u).sum().backward()
+    np.testing.assert_array_equal(x.grad, t.grad.numpy())
+    np.testing.assert_array_equal(e.grad, u.grad.numpy())
+    z = Tensor(np.zeros(3), requires_grad=True)
+    (z**0.0).sum().backward()
+    np.testing.assert_array_equal(z.grad, np.zeros(3))
+
+
 # ---- elementwise unary ops -------------------------------------------------------------------
 
 UNARY = {

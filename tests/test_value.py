@@ -349,6 +349,21 @@ def test_unary_ops_equal_torch_at_awkward_points(name):
         assert close(v.grad, t.grad.item(), rtol=1e-13, atol=1e-300), (name, x, v.grad, t.grad.item())
 
 
+@pytest.mark.parametrize(("a", "b"), [(0.0, 0.0), (0.0, 1.0), (0.0, 2.0), (0.0, 0.5), (0.0, -1.0),
+                                    (2.0, 0.0), (-2.0, 3.0)])
+def test_pow_at_base_zero_equals_torch(a, b):
+    torch = pytest.importorskip("torch")
+    x, e, x2 = Value(a), Value(b), Value(a)
+    (x**e).backward()
+    (x2**b).backward()
+    t = torch.tensor(a, dtype=torch.float64, requires_grad=True)
+    u = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+    (t**u).backward()
+    for ours, theirs in ((x.grad, t.grad.item()), (x2.grad, t.grad.item()), (e.grad, u.grad.item())):
+        assert ours == theirs or (math.isnan(ours) and math.isnan(theirs)), (a, b, ours, theirs)
+    assert (Value(0.0) ** 0).data == 1.0
+
+
 # ---- graph behaviour ---------------------------------------------------------------------------
 
 def test_fan_out_collects_both_contributions():
