@@ -316,6 +316,8 @@ def grad(
     for x in ins:
         if not isinstance(x, Node):
             raise TypeError(f"grad() inputs must be Values or Tensors, got {type(x).__name__}")
+        if not x.requires_grad:
+            raise ValueError(f"grad() input {x!r} does not require grad; create it with requires_grad=True")
     if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):
         grad_outputs = [grad_outputs]
     found = backward(outs, grad_outputs, create_graph=create_graph, inputs=ins)
