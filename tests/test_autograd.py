@@ -168,6 +168,9 @@ def test_grad_bad_inputs():
         mg.grad(x * x, [1.0])
     with pytest.raises(TypeError, match="backward"):
         mg.grad(3.0, [x])
+    w, c = Tensor(np.ones(2), requires_grad=True), Tensor(np.ones(2))
+    with pytest.raises(ValueError, match=r"does not require grad.*requires_grad=True"):
+        mg.grad((w * c).sum(), [c])
 
 
 def test_create_graph_results_are_differentiable_nodes():
