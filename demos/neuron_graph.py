@@ -32,7 +32,9 @@ def neuron() -> tuple[mg.Value, dict[str, mg.Value]]:
     x1w1.label = "x1*w1"
     x2w2 = leaves["x2"] * leaves["w2"]
     x2w2.label = "x2*w2"
-    n = x1w1 + x2w2 + leaves["b"]
+    x1w1x2w2 = x1w1 + x2w2
+    x1w1x2w2.label = "x1*w1 + x2*w2"
+    n = x1w1x2w2 + leaves["b"]
     n.label = "n"
     o = n.tanh()
     o.label = "o"

@@ -170,6 +170,7 @@ def loss_curve(history: Any, ax: Any = None, path: str | os.PathLike | None = No
         ax.plot(np.arange(len(values)), values, label=name, linewidth=1.2)
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     every = np.concatenate(list(curves.values()))
     finite = every[np.isfinite(every)]
     if logy is None:
@@ -179,7 +180,7 @@ def loss_curve(history: Any, ax: Any = None, path: str | os.PathLike | None = No
     if acc is not None:
         ax2 = ax.twinx()
         ax2.plot(np.arange(len(acc)), acc, color="tab:orange", linestyle="--", label="accuracy")
-        ax2.set_ylabel("accuracy")
+        ax2.set_ylabel("accuracy", color="tab:orange")
         ax2.set_ylim(0, 1.05)
     if len(curves) > 1:
         ax.legend()
@@ -277,12 +278,13 @@ def decision_boundary(model: Any, X: Any, y: Any, ax: Any = None,
         Z, n_classes = s.argmax(axis=1).astype(float), s.shape[1]
     fig, ax = _axes(ax, (5.5, 4.5))
     plt = _pyplot()
-    levels = np.arange(n_classes + 1) - 0.5
-    ax.contourf(xx, yy, Z.reshape(xx.shape), levels=levels, cmap=plt.cm.Spectral, alpha=0.8)
     classes = np.unique(y)
+    n_colors = max(n_classes, len(classes))
+    colors = [plt.cm.Spectral(k / max(n_colors - 1, 1)) for k in range(n_colors)]
+    ax.contourf(xx, yy, Z.reshape(xx.shape), levels=np.arange(n_classes + 1) - 0.5,
+                colors=colors[:n_classes], alpha=0.35)
     codes = np.searchsorted(classes, y)
-    ax.scatter(X[:, 0], X[:, 1], c=codes, s=30, cmap=plt.cm.Spectral, vmin=0,
-               vmax=max(len(classes) - 1, 1), edgecolors="k")
+    ax.scatter(X[:, 0], X[:, 1], c=[colors[k] for k in codes], s=30, edgecolors="k")
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     _save(fig, path)

@@ -1,0 +1,222 @@
+"""Tests for the demo gallery: each demo runs headless, writes its pictures, and its claims hold."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import math
+import re
+import shutil
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from microgradx import cli  # noqa: E402
+from microgradx.plot import optimizer_paths  # noqa: E402
+
+DEMOS = Path(__file__).resolve().parent.parent / "demos"
+GALLERY = [
+    "gradient_field", "gradient_descent", "learning_rates", "local_minima", "saddle_point",
+    "momentum", "optimizer_race", "minibatch", "loss_landscape", "neuron_graph",
+]
+_modules: dict[str, ModuleType] = {}
+
+
+def demo(name: str) -> ModuleType:
+    """demos/<name>.py as a module (loaded once)."""
+    if name not in _modules:
+        spec = importlib.util.spec_from_file_location(f"demo_{name}", DEMOS / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _modules[name] = module
+    return _modules[name]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, tuple[dict, str, Path]]:
+    """Every gallery demo run once, small: name -> (returned numbers, printed text, out dir)."""
+    out = {}
+    for name in GALLERY:
+        out_dir = tmp_path_factory.mktemp(name)
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            result = demo(name).main(out_dir=out_dir, fast=True)
+        out[name] = (result, buf.getvalue(), out_dir)
+    return out
+
+
+# ---- every demo -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", GALLERY)
+def test_demo_runs_headless_and_writes_its_pictures(runs, name):
+    result, printed, out_dir = runs[name]
+    files = [Path(f) for f in result["files"]]
+    assert files
+    for f in files:
+        assert f.parent == out_dir and f.suffix in (".png", ".svg", ".dot")
+        assert f.stat().st_size > 0
+        assert f"wrote {f}" in printed
+    assert sorted(out_dir.iterdir()) == sorted(files)
+
+
+@pytest.mark.parametrize("name", GALLERY)
+def test_demo_has_a_docstring_and_is_listed(name):
+    module = demo(name)
+    assert module.__doc__ and f"demos/{name}.py" in module.__doc__
+    assert name in cli.list_demos()
+    assert (DEMOS / f"{name}.py").read_text().rstrip().endswith('if __name__ == "__main__":\n    main()')
+
+
+def test_readme_lists_every_demo_and_links_their_pictures(runs):
+    readme = (DEMOS / "README.md").read_text()
+    for path in DEMOS.glob("*.py"):
+        assert f"[`{path.name}`]({path.name})" in readme, f"{path.name} missing from demos/README.md"
+    written = {Path(f).name for result, _, _ in runs.values() for f in result["files"]}
+    written.discard("neuron_graph.dot")
+    written.add("neuron_graph.svg")
+    linked = set(re.findall(r"\(out/([\w.]+)\)", readme))
+    assert written <= linked
+    for other in ("moons.png", "numerical_diff.png", "exercise_custom_op.png"):
+        assert other in linked
+
+
+# ---- the numbers each demo states ---------------------------------------------------------
+
+def test_gradient_field_is_exactly_two_x(runs):
+    result, printed, _ = runs["gradient_field"]
+    assert result["max_error"] == 0.0 and result["points"] == 49
+    X0, X1, G0, G1 = demo("gradient_field").gradient_grid(5, lim=2.0)
+    np.testing.assert_array_equal(G0, 2 * X0)
+    np.testing.assert_array_equal(G1, 2 * X1)
+    assert "largest difference from the formula (2 x0, 2 x1): 0.0e+00" in printed
+
+
+def test_gradient_descent_ends_within_1e_8_of_the_minimum(runs):
+    result, printed, _ = runs["gradient_descent"]
+    end = np.array(result["end"])
+    assert result["start"] == (-3.0, 4.0) and result["lr"] == 0.1 and result["steps"] == 100
+    assert np.linalg.norm(end) < 1e-8
+    np.testing.assert_allclose(end, np.array([-3.0, 4.0]) * 0.8 ** 100, rtol=1e-9)
+    assert f"{result['distance']:.3e}" in printed
+
+
+def test_learning_rates_too_small_right_too_large(runs):
+    result, printed, _ = runs["learning_rates"]
+    x0, steps, final = result["x0"], result["steps"], result["final"]
+    for name, lr in result["rates"].items():
+        assert final[name] == pytest.approx(x0 * (1 - 2 * lr) ** steps, rel=1e-10)
+    assert abs(final["too small"]) > 1.0                  # still far away
+    assert abs(final["about right"]) < 1e-4
+    too_large = np.array(result["paths"]["too large"])
+    assert abs(final["too large"]) > x0                   # diverged ...
+    assert np.all(np.sign(too_large[1:]) == -np.sign(too_large[:-1]))   # ... bouncing side to side
+    assert np.all(np.abs(too_large[1:]) > np.abs(too_large[:-1]))
+
+
+def minima(coeffs: list[float]) -> list[float]:
+    """The minima of the polynomial whose derivative has ``coeffs``, by f''(x) > 0."""
+    roots = np.roots(coeffs).real
+    second = np.polyder(np.poly1d(coeffs))
+    return sorted(float(r) for r in roots if second(r) > 0)
+
+
+def test_local_minima_left_start_finds_the_global_one(runs):
+    result, _, _ = runs["local_minima"]
+    f = lambda x: x ** 4 - 3 * x ** 2 + x
+    left, right = minima([4.0, 0.0, -6.0, 1.0])            # f'(x) = 4x^3 - 6x + 1
+    assert f(left) < f(right)                              # left is the global minimum
+    assert result["end_left"] == pytest.approx(left, abs=1e-6)
+    assert result["end_right"] == pytest.approx(right, abs=1e-6)
+    assert result["f_left"] < result["f_right"]
+
+
+def test_saddle_gd_stays_while_momentum_and_adam_escape(runs):
+    result, printed, _ = runs["saddle_point"]
+    gd_x, gd_y = result["gd_end"]
+    assert abs(gd_y) < 1e-3 and abs(gd_x) < 0.1            # sitting at the saddle (0, 0)
+    for name in ("momentum", "adam"):
+        assert abs(result[f"{name}_end"][1]) > result["threshold"] >= 1.0
+    verdicts = [line.rsplit(": ", 1)[-1] for line in printed.splitlines() if "ends at" in line]
+    assert verdicts == ["stuck at the saddle", "escaped", "escaped"]
+
+
+def test_saddle_exactly_on_the_ridge_nobody_moves_off_it():
+    saddle = demo("saddle_point")
+    _, paths = optimizer_paths(saddle.f, saddle.OPTIMIZERS, (1.0, 0.0), 50)
+    for pts in paths.values():
+        np.testing.assert_array_equal(pts[:, 1], 0.0)
+
+
+def test_momentum_passes_the_shallow_minimum_where_gd_stops(runs):
+    result, printed, _ = runs["momentum"]
+    f = lambda x: x ** 4 - 4 * x ** 2 + x
+    deep, shallow = minima([4.0, 0.0, -8.0, 1.0])          # f'(x) = 4x^3 - 8x + 1
+    assert f(deep) < f(shallow) and deep < 0 < shallow < result["x0"]
+    assert result["gd_end"] == pytest.approx(shallow, abs=1e-6)
+    assert result["momentum_end"] == pytest.approx(deep, abs=1e-4)
+    assert "gradient descent stopped in the shallow minimum, momentum reached the deep one" in printed
+
+
+def test_race_every_optimizer_lowers_both_losses(runs):
+    result, printed, _ = runs["optimizer_race"]
+    race = demo("optimizer_race")
+    assert result["start_loss"]["rosenbrock"] == (1 + 1.5) ** 2 + 100 * (2 - 1.5 ** 2) ** 2
+    assert result["start_loss"]["beale"] == pytest.approx(
+        (1.5 - 1 + 1.5) ** 2 + (2.25 - 1 + 2.25) ** 2 + (2.625 - 1 + 1.5 ** 3) ** 2)
+    for problem, final in result["final"].items():
+        assert set(final) == set(race.RACERS)
+        for name, loss in final.items():
+            assert math.isfinite(loss) and loss < result["start_loss"][problem], (problem, name)
+            assert f"{name:>9} (lr {race.RACERS[name][1]:g}): final loss {loss:.3e}" in printed
+
+
+def test_race_functions_have_their_minimum_zero_where_stated():
+    race = demo("optimizer_race")
+    for spec in race.PROBLEMS.values():
+        assert spec["f"](np.array(spec["minimum"])) == 0.0
+
+
+def test_minibatch_smaller_batches_get_further_per_epoch(runs):
+    result, _, _ = runs["minibatch"]
+    n, epochs = result["n"], result["epochs"]
+    assert result["steps_per_epoch"] == {"full batch": 1, "mini-batch 16": math.ceil(n / 16), "one sample": n}
+    for name, curve in result["curves"].items():
+        assert len(curve) == epochs * result["steps_per_epoch"][name] + 1
+        assert result["final_loss"][name] < result["start_loss"][name]
+    assert len(set(result["start_loss"].values())) == 1      # the same starting weights
+    final = result["final_loss"]
+    assert final["one sample"] < final["full batch"] and final["mini-batch 16"] < final["full batch"]
+
+
+def test_loss_landscape_centre_is_the_trained_network(runs):
+    result, _, _ = runs["loss_landscape"]
+    assert result["centre_loss"] == pytest.approx(result["trained_loss"], rel=1e-12)
+    assert result["min_loss"] <= result["centre_loss"] < result["rim_mean"] <= result["max_loss"]
+
+
+def test_neuron_graph_values_and_gradients(runs):
+    result, _, _ = runs["neuron_graph"]
+    x1, x2, w1, w2, b = 2.0, 0.0, -3.0, 1.0, 6.8813735870195432
+    o = math.tanh(x1 * w1 + x2 * w2 + b)
+    assert result["o"] == pytest.approx(o, rel=1e-12) and o == pytest.approx(math.sqrt(0.5))
+    dn = 1 - o ** 2
+    expected = {"x1": w1 * dn, "x2": w2 * dn, "w1": x1 * dn, "w2": x2 * dn, "b": dn}
+    assert result["grads"] == pytest.approx(expected, rel=1e-12)
+    (path,) = result["files"]
+    if shutil.which("dot"):
+        assert path.suffix == ".svg" and "<svg" in path.read_text()
+        assert all(label in path.read_text() for label in ("x1", "w1", "x2*w2", "tanh"))
+
+
+def test_neuron_graph_without_graphviz_writes_the_dot_source(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    result = demo("neuron_graph").main(out_dir=tmp_path, fast=True)
+    (path,) = result["files"]
+    assert path.suffix == ".dot" and path.read_text().startswith("digraph")
+    assert "Graphviz" in capsys.readouterr().err
+    assert not (tmp_path / "neuron_graph.svg").exists()
