@@ -145,20 +145,24 @@ def _curves(history: Any) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
 
 
 def _accuracy(acc: Any, name: str) -> np.ndarray | None:
+    """The accuracy series, or None when there is none (absent, empty, or all NaN)."""
     if acc is None or (isinstance(acc, Sequence) and len(acc) == 0):
         return None
-    return _series(name, acc)
+    arr = _series(name, acc)
+    return None if np.all(np.isnan(arr)) else arr
 
 
 def loss_curve(history: Any, ax: Any = None, path: str | os.PathLike | None = None,
-               *, logy: bool | None = None, title: str | None = None) -> Any:
+               *, logy: bool | None = None, title: str | None = None, xlabel: str | None = None) -> Any:
     """Loss against step, with accuracy on a second axis when the history has it.
 
     ``history``: an object with ``.loss`` (and optional ``.accuracy``) lists,
     such as what ``mg.fit`` returns; a dict ``{"loss": [...], "accuracy": [...]}``;
     a dict of named loss lists ``{"adam": [...], "sgd": [...]}`` (one line each);
-    or a plain list of numbers. ``logy``: log-scaled loss axis (default: when the
-    positive losses span more than two decades).
+    or a plain list of numbers. An accuracy that is all NaN (a regression) is
+    left out. ``logy``: log-scaled loss axis (default: when the positive
+    losses span more than two decades). ``xlabel``: default "epoch" for an
+    object with ``.loss`` (``mg.fit`` records one entry per epoch), else "step".
 
     >>> fig = loss_curve({"loss": [1.0, 0.5, 0.2], "accuracy": [0.5, 0.7, 0.9]})
     >>> [len(a.lines) for a in fig.axes]
@@ -168,7 +172,8 @@ def loss_curve(history: Any, ax: Any = None, path: str | os.PathLike | None = No
     fig, ax = _axes(ax)
     for name, values in curves.items():
         ax.plot(np.arange(len(values)), values, label=name, linewidth=1.2)
-    ax.set_xlabel("step")
+    per_epoch = hasattr(history, "loss") and not isinstance(history, Mapping)
+    ax.set_xlabel(xlabel if xlabel is not None else "epoch" if per_epoch else "step")
     ax.set_ylabel("loss")
     ax.xaxis.get_major_locator().set_params(integer=True)
     every = np.concatenate(list(curves.values()))

@@ -97,6 +97,17 @@ def test_loss_curve_without_accuracy_has_one_axis():
     assert len(fig.axes) == 1
 
 
+def test_loss_curve_of_a_fit_history_is_per_epoch_and_skips_a_nan_accuracy():
+    from microgradx.train import History
+
+    fig = loss_curve(History(loss=[0.5, 0.25], accuracy=[0.75, 1.0], lr=[0.1, 0.1]))
+    assert len(fig.axes) == 2 and fig.axes[0].get_xlabel() == "epoch"
+    regression = loss_curve(History(loss=[0.5, 0.25], accuracy=[np.nan, np.nan], lr=[0.1, 0.1]))
+    assert len(regression.axes) == 1
+    assert loss_curve([1.0, 0.5]).axes[0].get_xlabel() == "step"
+    assert loss_curve([1.0, 0.5], xlabel="update").axes[0].get_xlabel() == "update"
+
+
 def test_loss_curve_of_named_curves_draws_one_line_each_with_a_legend():
     fig = loss_curve({"sgd": [1.0, 0.9, 0.8], "adam": [1.0, 0.4]})
     (ax,) = fig.axes
