@@ -167,7 +167,7 @@ def topological_order(roots: Sequence[Node]) -> list[Node]:
     >>> import microgradx as mg
     >>> x = mg.Value(1.0); y = x * 2; z = y + 1
     >>> [n.op for n in topological_order([z])]
-    ['add', 'mul', '', '']
+    ['add', 'mul', '']
     """
     order = _order(roots)
     for n in order:
