@@ -5,7 +5,7 @@
 >>> y = (x * 3 + 1).tanh() ** 2 / x
 >>> y.backward()
 >>> round(x.grad, 6)
--0.25
+-0.249989
 """
 
 from __future__ import annotations
