@@ -193,9 +193,12 @@ def sign(x: Any) -> Any:
 
 def step(x: Any, slope: float = 0.0) -> Any:
     """1 where x > 0, else ``slope``: the derivative of (leaky) relu, as data."""
+    raw = _is_raw(x)
     x = data_of(x)
     if isinstance(x, np.ndarray):
-        return (x > 0).astype(x.dtype) if slope == 0.0 else np.where(x > 0, 1.0, slope).astype(x.dtype)
+        if slope == 0.0:   # a bool mask multiplies fastest; a graph node needs floats
+            return x > 0 if raw else (x > 0).astype(x.dtype)
+        return np.where(x > 0, 1.0, slope).astype(x.dtype)
     return 1.0 if x > 0 else slope
 
 
