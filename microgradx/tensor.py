@@ -419,13 +419,13 @@ class Tensor(Node):
     # ---- hooks used by the graph core ----------------------------------------
     def _seed(self, grad: Any) -> Any:
         if not self.requires_grad:
-            raise RuntimeError(
+            raise ValueError(
                 "backward(): this tensor does not require grad and depends on nothing that "
                 "does; create parameters with mg.Tensor(..., requires_grad=True)"
             )
         if grad is None:
             if self.data.size != 1:
-                raise RuntimeError(
+                raise ValueError(
                     f"backward() on a tensor of shape {self.shape} needs grad= of that shape "
                     "(the upstream gradient); or reduce it to a scalar first, e.g. out.sum()"
                 )
