@@ -41,7 +41,8 @@ def machine_note(groups: Sequence[str]) -> list[str]:
         f"Command: `python -m bench{' ' + ' '.join(groups) if set(groups) != set(GROUPS) else ''}`  ",
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
         f"NumPy {np.__version__}; microgradx {_version('microgradx')}; peers: {peers}  ",
-        "Times are the median (and min) of repeated runs in one process; lower is better.",
+        "Times are the median (and min) of repeated runs in one process; lower is better.  ",
+        f"Load average (1 min) when the run started: {os.getloadavg()[0]:.1f}  ",
     ]
 
 
@@ -63,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"## {group}\n", flush=True)
         importlib.import_module(f".{group}", __package__).run(report)
         print(f"[{group}: {time.perf_counter() - g0:.0f} s]\n", flush=True)
+    report.header.append(f"Load average (1 min) when it ended: {os.getloadavg()[0]:.1f} "
+                         "(near 0 on an idle machine; above 1, other work shared the 2 cores)")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(report.markdown(), encoding="utf-8")
     print(f"[all: {time.perf_counter() - t0:.0f} s] results written to bench/out/results.md")

@@ -83,11 +83,12 @@ def time_calls(fn: Callable[[], Any], repeats: int, warmup: int = 1, gc_on: bool
     return Timing.of(seconds)
 
 
-def interleaved(fns: dict[str, Callable[[], Any]], rounds: int, per_round: int, warmup: int = 1,
-                gc_on: bool = True) -> dict[str, Timing]:
+def interleaved(fns: dict[str, Callable[[], Any]], rounds: int, per_round: int | dict[str, int],
+                warmup: int = 1, gc_on: bool = True) -> dict[str, Timing]:
     """Time several functions in turns: ``rounds`` times, ``per_round`` calls of each in a row.
 
     Taking turns spreads a busy moment of the machine over every contender.
+    ``per_round`` may give a count per contender (fewer calls of a slow one).
 
     >>> ts = interleaved({"a": lambda: None, "b": lambda: None}, rounds=2, per_round=3)
     >>> sorted(ts), ts["a"].n
@@ -102,7 +103,8 @@ def interleaved(fns: dict[str, Callable[[], Any]], rounds: int, per_round: int, 
         for _ in range(rounds):
             for name, fn in fns.items():
                 record = seconds[name].append
-                for _ in range(per_round):
+                count = per_round[name] if isinstance(per_round, dict) else per_round
+                for _ in range(count):
                     t0 = clock()
                     fn()
                     record(clock() - t0)
@@ -123,10 +125,10 @@ def fmt_time(seconds: float) -> str:
 def fmt_ratio(x: float) -> str:
     """A speed ratio such as ``3.4x``.
 
-    >>> fmt_ratio(3.14159), fmt_ratio(0.998), fmt_ratio(12.4)
-    ('3.1x', '1.0x', '12x')
+    >>> fmt_ratio(3.14159), fmt_ratio(0.063), fmt_ratio(12.4)
+    ('3.1x', '0.06x', '12x')
     """
-    return f"{x:.1f}x" if x < 10 else f"{x:.0f}x"
+    return f"{x:.2f}x" if x < 1 else f"{x:.1f}x" if x < 10 else f"{x:.0f}x"
 
 
 def fmt_bytes(n: float) -> str:

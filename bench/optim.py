@@ -125,13 +125,15 @@ def run(report: Report) -> None:
                                     f"{np.max(np.abs(final - ours)):.2g}")
             fns = {name: make(opt, data, grad)[0] for name, make in peers.items()}
             times = interleaved(fns, rounds=4, per_round=steps // 4, warmup=3)
-            base = next(iter(times.values())).median
+            base = next(iter(times.values()))
             for name, t in times.items():
-                ratio = "" if name.startswith("microgradx") else fmt_ratio(t.median / base)
+                ratio = "" if name.startswith("microgradx") else (
+                    f"{fmt_ratio(t.median / base.median)} ({fmt_ratio(t.min / base.min)})")
                 section.add(label, opt, name, fmt_time(t.median), fmt_time(t.min), ratio)
             print(f"  {label}, {opt}: " + ", ".join(f"{k} {fmt_time(t.median)}" for k, t in times.items()),
                   flush=True)
-    section.note("torch.optim with foreach=True; torch / microgradx > 1 means microgradx is faster")
+    section.note("torch.optim with foreach=True; torch / microgradx: ratio of the medians (of the "
+                 "minimums); above 1 means microgradx is faster")
     for p in problems:
         section.note(f"CHECK FAILED: {p}")
     if not problems and have_torch:

@@ -286,14 +286,17 @@ def run(report: Report) -> None:
             problems += check(task, peers)
             steps = {peer: make(task)[0] for peer, make in peers.items()}
             times = interleaved(steps, rounds=ROUNDS, per_round=STEPS // ROUNDS, warmup=WARMUP)
-            ours = times["microgradx nn"].median
+            ours = times["microgradx nn"]
             cells = [f"{fmt_time(t.median)} ({fmt_time(t.min)})" for t in times.values()]
-            ratios = [fmt_ratio(ours / times["NumPy by hand"].median)]
+            floor = times["NumPy by hand"]
+            ratios = [f"{fmt_ratio(ours.median / floor.median)} ({fmt_ratio(ours.min / floor.min)})"]
             for peer in ("PyTorch", "DeZero"):
-                ratios.append(fmt_ratio(times[peer].median / ours) if peer in times else "n/a")
+                t = times.get(peer)
+                ratios.append(f"{fmt_ratio(t.median / ours.median)} ({fmt_ratio(t.min / ours.min)})"
+                              if t else "n/a")
             section.add(task.name, *cells, *ratios)
             print(f"  {task.name}: " + ", ".join(f"{p} {c}" for p, c in zip(times, cells)), flush=True)
-    section.note("cells: median (min) time of one step; ratios use the medians; "
+    section.note("cells: median (min) time of one step; ratios: of the medians (of the minimums); "
                  "microgradx nn is mg.nn.Sequential/Linear/ReLU with mg.nn.cross_entropy or "
                  "mg.nn.hinge_loss, microgradx ops the same net written with raw Tensor ops")
     section.note("targets: 784-256-10 within 1.15x of NumPy; 2-16-16-1 faster than PyTorch; "
