@@ -5,7 +5,13 @@ exits 0 when they agree within tolerance, 1 when not; ``graph`` draws a
 formula's graph with its gradients. A formula is parsed against a whitelist
 (see :mod:`microgradx.formula`) and a rejected one exits with 2 unevaluated.
 
->>> main(["check", "x**2 * sin(y)", "--at", "x=1,y=2"])  # doctest: +SKIP
+>>> main(["check", "x**2 * sin(y)", "--at", "x=1,y=2"])  # doctest: +ELLIPSIS
+f = x**2 * sin(y) at x=1, y=2: 0.909297
+variable  value  autograd       numerical      abs error  rel error  status
+x         1      1.818594854    1.818594854    ...ok
+y         2      -0.4161468365  -0.4161468365  ...ok
+gradcheck OK: ...
+0
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ is used. Every function returns the matplotlib Figure (plus its data where
 said) and saves it to ``path`` when one is given (.png, .svg, .pdf...).
 
 >>> import microgradx as mg
->>> fig = mg.plot.loss_curve([1.0, 0.5, 0.25])   # doctest: +SKIP
->>> fig.savefig("loss.png")                      # doctest: +SKIP
+>>> fig = mg.plot.loss_curve([1.0, 0.5, 0.25])
+>>> len(fig.axes[0].lines)
+1
 """
 
 from __future__ import annotations

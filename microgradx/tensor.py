@@ -132,8 +132,11 @@ class Tensor(Node):
     # ---- properties ------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        """The array's shape. >>> Tensor([[1.0, 2.0]]).shape
-        (1, 2)"""
+        """The array's shape.
+
+        >>> Tensor([[1.0, 2.0]]).shape
+        (1, 2)
+        """
         return self.data.shape
 
     @property

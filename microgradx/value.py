@@ -195,28 +195,43 @@ class Value(Node):
         return _make(op.scalar(self.data, *ctx), (self,), op, ctx or None)
 
     def exp(self) -> Value:
-        """e**x. >>> Value(0.0).exp().data
-        1.0"""
+        """e**x.
+
+        >>> Value(0.0).exp().data
+        1.0
+        """
         return self._unary(ops.EXP)
 
     def log(self) -> Value:
-        """Natural log; -inf at 0 and nan below (as NumPy). >>> Value(1.0).log().data
-        0.0"""
+        """Natural log; -inf at 0 and nan below (as NumPy).
+
+        >>> Value(1.0).log().data
+        0.0
+        """
         return self._unary(ops.LOG)
 
     def sqrt(self) -> Value:
-        """Square root. >>> Value(9.0).sqrt().data
-        3.0"""
+        """Square root.
+
+        >>> Value(9.0).sqrt().data
+        3.0
+        """
         return self._unary(ops.SQRT)
 
     def tanh(self) -> Value:
-        """Hyperbolic tangent. >>> Value(0.0).tanh().data
-        0.0"""
+        """Hyperbolic tangent.
+
+        >>> Value(0.0).tanh().data
+        0.0
+        """
         return self._unary(ops.TANH)
 
     def sigmoid(self) -> Value:
-        """1 / (1 + e**-x), stable for any x. >>> Value(0.0).sigmoid().data
-        0.5"""
+        """1 / (1 + e**-x), stable for any x.
+
+        >>> Value(0.0).sigmoid().data
+        0.5
+        """
         return self._unary(ops.SIGMOID)
 
     def relu(self) -> Value:
@@ -228,23 +243,35 @@ class Value(Node):
         return self._unary(ops.RELU)
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
-        """x for x > 0, else slope * x. >>> Value(-2.0).leaky_relu(0.1).data
-        -0.2"""
+        """x for x > 0, else slope * x.
+
+        >>> Value(-2.0).leaky_relu(0.1).data
+        -0.2
+        """
         return self._unary(ops.LEAKY_RELU, _check_number(slope, "leaky_relu slope"))
 
     def sin(self) -> Value:
-        """Sine. >>> Value(0.0).sin().data
-        0.0"""
+        """Sine.
+
+        >>> Value(0.0).sin().data
+        0.0
+        """
         return self._unary(ops.SIN)
 
     def cos(self) -> Value:
-        """Cosine. >>> Value(0.0).cos().data
-        1.0"""
+        """Cosine.
+
+        >>> Value(0.0).cos().data
+        1.0
+        """
         return self._unary(ops.COS)
 
     def softplus(self) -> Value:
-        """log(1 + e**x), stable for any x. >>> round(Value(0.0).softplus().data, 4)
-        0.6931"""
+        """log(1 + e**x), stable for any x.
+
+        >>> round(Value(0.0).softplus().data, 4)
+        0.6931
+        """
         return self._unary(ops.SOFTPLUS)
 
     # ---- plain-number behaviour (no graph) ---------------------------------
@@ -274,8 +301,11 @@ class Value(Node):
         return bool(self.data)
 
     def item(self) -> float:
-        """The number as a Python float. >>> Value(2).item()
-        2.0"""
+        """The number as a Python float.
+
+        >>> Value(2).item()
+        2.0
+        """
         return float(self.data)
 
     def zero_grad(self) -> None:
