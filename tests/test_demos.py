@@ -23,6 +23,7 @@ DEMOS = Path(__file__).resolve().parent.parent / "demos"
 GALLERY = [
     "gradient_field", "gradient_descent", "learning_rates", "local_minima", "saddle_point",
     "momentum", "optimizer_race", "minibatch", "loss_landscape", "neuron_graph",
+    "newton", "simple_net",
 ]
 _modules: dict[str, ModuleType] = {}
 
@@ -220,3 +221,37 @@ def test_neuron_graph_without_graphviz_writes_the_dot_source(tmp_path, monkeypat
     assert path.suffix == ".dot" and path.read_text().startswith("digraph")
     assert "Graphviz" in capsys.readouterr().err
     assert not (tmp_path / "neuron_graph.svg").exists()
+
+
+# ---- newton: second derivatives by autograd ---------------------------------------------
+
+def test_newton_iterates_are_x_minus_fprime_over_fsecond(runs):
+    xs = runs["newton"][0]["newton"]
+    assert xs[0] == 2.0
+    for a, b in zip(xs, xs[1:]):
+        by_hand = a - (4 * a**3 - 4 * a) / (12 * a**2 - 4)   # f' / f'' of x^4 - 2x^2
+        assert b == pytest.approx(by_hand, rel=1e-14)
+    assert abs(xs[-1] - 1.0) < 1e-12
+
+
+def test_newton_converges_quadratically_and_beats_gradient_descent(runs):
+    result = runs["newton"][0]
+    errors = [abs(x - 1.0) for x in result["newton"]]
+    # near the root the error squares: e_{k+1} ~ C e_k^2, C = f'''(1) / (2 f''(1)) = 24 / 16
+    for e0, e1 in zip(errors[3:5], errors[4:6]):
+        assert e1 == pytest.approx(1.5 * e0**2, rel=0.1)
+    assert abs(result["gradient_descent"][-1] - 1.0) > 100 * errors[-2]
+
+
+# ---- simple_net: autograd beside the numerical gradient ---------------------------------
+
+def test_simple_net_gradient_is_softmax_minus_target_times_input(runs):
+    result = runs["simple_net"][0]
+    W, auto = result["W"], result["autograd"]
+    x = np.array([0.6, 0.9])
+    z = x @ W
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    by_hand = np.outer(x, p - np.array([0.0, 0.0, 1.0]))
+    np.testing.assert_allclose(auto, by_hand, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(result["numerical"], by_hand, rtol=1e-7, atol=1e-9)
+    assert result["max_difference"] < 1e-8
