@@ -19,6 +19,29 @@ from .optimizer import Optimizer, check_betas, check_number, lerp
 __all__ = ["Adam", "AdamW", "AMSGrad"]
 
 
+def adam_moments(p: np.ndarray, g: np.ndarray, state: dict[str, Any], h: dict[str, Any],
+                 decoupled: bool) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """One step of the moments Adam and RAdam share; returns (p, t, m, v).
+
+    Weight decay is added to the gradient (L2) or, ``decoupled``, applied to
+    ``p`` first (AdamW); then m = EMA of g (beta1), v = EMA of g*g (beta2).
+    """
+    lr, (beta1, beta2), wd = h["lr"], h["betas"], h["weight_decay"]
+    if not state:
+        state["step"] = 0
+        state["exp_avg"] = np.zeros_like(p)
+        state["exp_avg_sq"] = np.zeros_like(p)
+    state["step"] += 1
+    if wd != 0:
+        if decoupled:
+            p = p * (1 - lr * wd)
+        else:
+            g = g + wd * p
+    m = state["exp_avg"] = lerp(state["exp_avg"], g, 1 - beta1)
+    v = state["exp_avg_sq"] = state["exp_avg_sq"] * beta2 + (1 - beta2) * (g * g)
+    return p, state["step"], m, v
+
+
 class Adam(Optimizer):
     """Adam exactly as ``torch.optim.Adam`` (Kingma & Ba, 2015).
 
@@ -58,23 +81,11 @@ class Adam(Optimizer):
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> np.ndarray:
         h = self.hyperparams
-        lr, (beta1, beta2), wd = h["lr"], h["betas"], h["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p)
-            state["exp_avg_sq"] = np.zeros_like(p)
-            if h["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
-        if wd != 0:
-            if self._decoupled:
-                p = p * (1 - lr * wd)
-            else:
-                g = g + wd * p
-        m = state["exp_avg"] = lerp(state["exp_avg"], g, 1 - beta1)
-        v = state["exp_avg_sq"] = state["exp_avg_sq"] * beta2 + (1 - beta2) * (g * g)
+        lr, (beta1, beta2) = h["lr"], h["betas"]
+        p, t, m, v = adam_moments(p, g, state, h, self._decoupled)
         if h["amsgrad"]:
+            if "max_exp_avg_sq" not in state:
+                state["max_exp_avg_sq"] = np.zeros_like(p)
             v = state["max_exp_avg_sq"] = np.maximum(state["max_exp_avg_sq"], v)
         step_size = lr / (1 - beta1**t)
         denom = np.sqrt(v) / (1 - beta2**t) ** 0.5 + h["eps"]

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Node
-from .optimizer import Optimizer, check_betas, check_number, lerp
+from .adam import adam_moments
+from .optimizer import Optimizer, check_betas, check_number
 
 __all__ = ["RAdam"]
 
@@ -63,20 +64,8 @@ class RAdam(Optimizer):
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> np.ndarray:
         h = self.hyperparams
-        lr, (beta1, beta2), wd = h["lr"], h["betas"], h["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p)
-            state["exp_avg_sq"] = np.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
-        if wd != 0:
-            if h["decoupled_weight_decay"]:
-                p = p * (1 - lr * wd)
-            else:
-                g = g + wd * p
-        m = state["exp_avg"] = lerp(state["exp_avg"], g, 1 - beta1)
-        v = state["exp_avg_sq"] = state["exp_avg_sq"] * beta2 + (1 - beta2) * (g * g)
+        lr, (beta1, beta2) = h["lr"], h["betas"]
+        p, t, m, v = adam_moments(p, g, state, h, h["decoupled_weight_decay"])
         bias2 = 1 - beta2**t
         m_hat = m / (1 - beta1**t)
         rho_inf = 2 / (1 - beta2) - 1
