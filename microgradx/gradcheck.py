@@ -556,6 +556,19 @@ def _checked(inputs: Sequence[Node], names: Sequence[str], fn: str) -> tuple[lis
     return [x for x, _ in pairs], [n for _, n in pairs]
 
 
+def _prepare(f: Callable[..., Any], inputs: Sequence[Node], eps: float, atol: float, rtol: float,
+             who: str) -> tuple[list[Node], list[Node], list[str], _State]:
+    """Validate the arguments of a check; returns (inputs, checked, their names, saved state)."""
+    if not callable(f):
+        raise TypeError(f"f must be a function of the inputs, got {type(f).__name__}")
+    inputs = _validate_inputs(inputs)
+    _check_tolerances(eps, atol, rtol)
+    names = _names(inputs)
+    _warn_float32(inputs, names, who)
+    checked, checked_names = _checked(inputs, names, who)
+    return inputs, checked, checked_names, _State(inputs)
+
+
 def gradcheck(f: Callable[..., Any], inputs: Sequence[Node], eps: float = 1e-6, atol: float = 1e-5,
               rtol: float = 1e-3, raise_exception: bool = True) -> GradcheckResult:
     """Compare autograd's gradients of ``f(*inputs)`` with central differences.
@@ -571,14 +584,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Node], eps: float = 1e-6, 
     >>> print(gradcheck(lambda w: (w @ w).tanh(), [w]).ok)
     True
     """
-    if not callable(f):
-        raise TypeError(f"f must be a function of the inputs, got {type(f).__name__}")
-    inputs = _validate_inputs(inputs)
-    _check_tolerances(eps, atol, rtol)
-    names = _names(inputs)
-    _warn_float32(inputs, names, "gradcheck")
-    checked, checked_names = _checked(inputs, names, "gradcheck")
-    state = _State(inputs)
+    inputs, checked, checked_names, state = _prepare(f, inputs, eps, atol, rtol, "gradcheck")
     try:
         out = _output(f(*inputs), "f")
         shape = np.shape(out.data)
@@ -610,14 +616,7 @@ def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Node], eps: float = 1e
     >>> gradgradcheck(lambda x: x.sin() * x.exp(), [x]).ok
     True
     """
-    if not callable(f):
-        raise TypeError(f"f must be a function of the inputs, got {type(f).__name__}")
-    inputs = _validate_inputs(inputs)
-    _check_tolerances(eps, atol, rtol)
-    names = _names(inputs)
-    _warn_float32(inputs, names, "gradgradcheck")
-    checked, checked_names = _checked(inputs, names, "gradgradcheck")
-    state = _State(inputs)
+    inputs, checked, checked_names, state = _prepare(f, inputs, eps, atol, rtol, "gradgradcheck")
     try:
         out = _output(f(*inputs), "f")
         weights = None
