@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import MODE, _anomaly_depth
+from .autograd import MODE, _anomaly_depth, parents_of
 
 __all__ = ["AnomalyError", "detect_anomaly", "check_forward", "check_backward"]
 
@@ -66,9 +66,10 @@ def check_forward(node: Any) -> None:
     kind = _bad(node.data)
     if not kind:
         return
-    ins = [_show(p) for p in node._prev] + [_show(c) for c in (node._ctx or ()) if not hasattr(c, "saved")]
+    parents = parents_of(node)
+    ins = [_show(p) for p in parents] + [_show(c) for c in (node._ctx or ()) if not hasattr(c, "saved")]
     consts = [c for c in (node._ctx or ()) if isinstance(c, (float, np.ndarray))]
-    inputs_ok = not any(_bad(p.data) for p in node._prev) and not any(_bad(c) for c in consts)
+    inputs_ok = not any(_bad(p.data) for p in parents) and not any(_bad(c) for c in consts)
     origin = "from finite inputs" if inputs_ok else "(an input was already bad)"
     raise AnomalyError(
         f"forward pass: op '{node.op}' made {kind} {origin}\n"
@@ -82,7 +83,7 @@ def check_backward(node: Any, parent: Any, grad: Any) -> None:
     kind = _bad(grad)
     if not kind:
         return
-    ins = ", ".join(_show(p) for p in node._prev)
+    ins = ", ".join(_show(p) for p in parents_of(node))
     raise AnomalyError(
         f"backward pass: the gradient of op '{node.op}' for its input {_show(parent)} is {kind}\n"
         f"  op inputs: {ins}; upstream gradient: {_show(node._g)}\n"

@@ -1,12 +1,18 @@
 """The graph core shared by :class:`Value` and :class:`Tensor`.
 
-A node records its inputs (``_prev``), the primitive that made it (``_op``,
-an entry of :mod:`microgradx.ops`) and any parameters of that primitive
-(``_ctx``). Nothing else: no closures, so a graph holds no reference cycles
-and is freed by reference counting alone when its output goes.
+A node records its inputs (``_a`` and ``_b``), the primitive that made it
+(``_op``, an entry of :mod:`microgradx.ops`), any parameters of that primitive
+(``_ctx``) and its generation (``_gen``: 0 for a leaf, else one more than its
+deepest input). Nothing else: no closures, so a graph holds no reference
+cycles and is freed by reference counting alone when its output goes.
 
-One topological sort (iterative, any depth), one backward driver, one grad
-mode switch and one way to build higher derivatives (``create_graph``).
+Every input of a node has a smaller generation than the node, so visiting
+nodes from the highest generation down is a topological order: a node is
+reached only after every node made from it. That is the one order here; it
+needs no recursion (any depth works) and no separate sorting pass, because
+the backward pass files each input under its generation as it meets it.
+One backward driver, one grad mode switch and one way to build higher
+derivatives (``create_graph``).
 
 >>> import microgradx as mg
 >>> x = mg.Value(3.0)
@@ -19,10 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import attrgetter
 from typing import Any
 
 __all__ = [
-    "Node", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
+    "Node", "parents_of", "link", "unlink", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
     "grad", "topological_order", "backward",
 ]
 
@@ -90,10 +97,14 @@ class Node:
     """Base of Value and Tensor: data, grad, label and the recorded op.
 
     Subclasses say how gradients are stored (``_store_grad``) and how a raw
-    gradient becomes a node for ``create_graph`` (``_lift``).
+    gradient becomes a node for ``create_graph`` (``_lift``). The inputs of a
+    unary or binary op are ``_a`` and ``_b`` (``_b`` None for unary); an
+    n-ary op (one with ``vjp_all``) keeps the tuple of all its inputs in
+    ``_a``. Two slots instead of a tuple: one object less per node to
+    allocate, free and have the cyclic garbage collector walk.
     """
 
-    __slots__ = ("data", "grad", "label", "_prev", "_op", "_ctx", "_g")
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_ctx", "_g", "_gen")
     requires_grad = True
     _scalar_face = False
 
@@ -115,7 +126,7 @@ class Node:
         >>> a = mg.Value(1.0); len((a * a).parents)
         2
         """
-        return self._prev
+        return parents_of(self)
 
     @property
     def is_leaf(self) -> bool:
@@ -132,33 +143,84 @@ class Node:
         backward([self], None if grad is None else [grad], create_graph=create_graph)
 
 
-_EXIT = object()   # stack marker: the node below it has all its inputs ordered
+_GEN = attrgetter("_gen")
+_DATA = attrgetter("data")
+
+
+def parents_of(node: Node) -> tuple:
+    """The nodes ``node`` was computed from, as a tuple (empty for a leaf).
+
+    >>> import microgradx as mg
+    >>> x = mg.Value(2.0); parents_of(x * 3) == (x,)
+    True
+    """
+    a = node._a
+    if a is None:
+        return ()
+    if node._op.vjp_all is not None:
+        return a
+    b = node._b
+    return (a,) if b is None else (a, b)
+
+
+def link(node: Node, prev: tuple, op: Any, ctx: tuple | None) -> None:
+    """Record in ``node`` that ``op`` made it from the nodes ``prev`` (and parameters ``ctx``).
+
+    >>> import microgradx as mg
+    >>> x = mg.Value(2.0); y = mg.Value(6.0)
+    >>> link(y, (x,), mg.ops.NEG, None); y.parents == (x,), y._gen
+    (True, 1)
+    """
+    node._op = op
+    node._ctx = ctx
+    if op.vjp_all is not None:
+        node._a, node._b = prev, None
+        node._gen = max(map(_GEN, prev)) + 1
+    elif len(prev) == 2:
+        a, b = prev
+        node._a, node._b = a, b
+        node._gen = (a._gen if a._gen > b._gen else b._gen) + 1
+    else:
+        (a,) = prev
+        node._a, node._b = a, None
+        node._gen = a._gen + 1
+
+
+def unlink(node: Node) -> None:
+    """Make ``node`` a leaf: no op, no inputs, generation 0."""
+    node._op = node._a = node._b = node._ctx = None
+    node._gen = 0
 
 
 def _order(roots: Sequence[Node]) -> list[Node]:
     """Reachable nodes, outputs first; marks each by setting ``_g`` to 0.
 
-    Iterative depth-first search (any depth). ``_g`` doubles as the visited
-    mark: it is None outside a backward pass, so no visited set is needed.
+    Nodes are filed by generation as they are first met and taken from the
+    highest generation down. ``_g`` doubles as the met mark: it is None
+    outside a backward pass, so no visited set is needed.
     """
-    post: list[Node] = []
-    stack: list[Any] = list(roots)
-    pop, push, emit = stack.pop, stack.append, post.append
-    while stack:
-        node = pop()
-        if node is _EXIT:
-            emit(pop())
-            continue
-        if node._g is not None:
-            continue
-        node._g = 0.0
-        push(node)
-        push(_EXIT)
-        for p in node._prev:
-            if p._g is None:
-                push(p)
-    post.reverse()
-    return post
+    buckets: list[Any] = [None] * (max(map(_GEN, roots)) + 1)
+    for r in roots:
+        if r._g is None:
+            r._g = 0.0
+            _file(buckets, r)
+    order: list[Node] = []
+    for gen in range(len(buckets) - 1, -1, -1):
+        for node in buckets[gen] or ():
+            order.append(node)
+            for p in parents_of(node):
+                if p._g is None:
+                    p._g = 0.0
+                    _file(buckets, p)
+    return order
+
+
+def _file(buckets: list, node: Node) -> None:
+    bucket = buckets[node._gen]
+    if bucket is None:
+        buckets[node._gen] = [node]
+    else:
+        bucket.append(node)
 
 
 def topological_order(roots: Sequence[Node]) -> list[Node]:
@@ -206,15 +268,15 @@ def backward(
     seeds = [r._seed(None if grads is None else grads[i]) for i, r in enumerate(roots)]
     if create_graph:
         seeds = [r._lift(s) for r, s in zip(roots, seeds)]
+    if not create_graph and inputs is None and not _anomaly_depth[0] and roots[0]._scalar_face:
+        with set_grad_enabled(False):
+            _backward_scalar(roots, seeds)
+        return None
     order = _order(roots)
     try:
         for r, s in zip(roots, seeds):
             r._g = s if type(r._g) is float and r._g == 0.0 else r._g + s
         with set_grad_enabled(create_graph):
-            fast = not create_graph and inputs is None and not _anomaly_depth[0]
-            if fast and roots[0]._scalar_face:
-                _backward_scalar(order)
-                return None
             return _backward_general(order, create_graph, inputs)
     finally:
         for n in order:
@@ -238,7 +300,7 @@ def _backward_general(order: list[Node], create_graph: bool, inputs: Sequence[No
         op = node._op
         if op is None:
             continue
-        prev = node._prev
+        prev = parents_of(node)
         if create_graph:
             y, args = node, list(prev)
         else:
@@ -262,35 +324,96 @@ def _accumulate(p: Node, gp: Any) -> None:
     p._g = gp if type(old) is float and old == 0.0 else old + gp
 
 
-def _backward_scalar(order: list[Node]) -> None:
-    """The plain (raw-number) pass for Values, with the loop kept tight."""
-    for node in order:
-        g = node._g
-        node.grad += g
-        op = node._op
-        if op is None:
-            continue
-        prev = node._prev
-        y = node.data
-        if op.vjp_all is not None:
-            args = [p.data for p in prev]
-            if node._ctx is not None:
-                args.extend(node._ctx)
-            for p, gp in zip(prev, op.vjp_all(g, y, *args)):
-                p._g += gp
-        elif len(prev) == 2:
-            a, b = prev
-            va, vb = op.vjps
-            ad = a.data
-            bd = b.data
-            a._g += va(g, y, ad, bd)
-            b._g += vb(g, y, ad, bd)
+def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
+    """The plain (raw-number) pass for Values: ordering and chain rule in one loop.
+
+    Each node is taken from its generation's bucket, adds its gradient to
+    ``.grad`` and sends one share to each input. An input met for the first
+    time is filed under its generation, which is lower than every node that
+    uses it, so its gradient is complete by the time its bucket is reached.
+    ``_g`` holds the gradient gathered in this pass (None: not met yet).
+    """
+    buckets: list[Any] = [None] * (max(map(_GEN, roots)) + 1)
+    for r, s in zip(roots, seeds):
+        if r._g is None:
+            r._g = s
+            _file(buckets, r)
         else:
-            (a,) = prev
-            if node._ctx is None:
-                a._g += op.vjps[0](g, y, a.data)
-            else:
-                a._g += op.vjps[0](g, y, a.data, *node._ctx)
+            r._g += s
+    try:
+        for gen in range(len(buckets) - 1, -1, -1):
+            nodes = buckets[gen]
+            if nodes is None:
+                continue
+            buckets[gen] = None
+            for node in nodes:
+                g = node._g
+                node._g = None
+                node.grad += g
+                op = node._op
+                if op is None:
+                    continue
+                a = node._a
+                b = node._b
+                if b is not None:
+                    va, vb = op.vjps
+                    ad = a.data
+                    bd = b.data
+                    y = node.data
+                    ga = va(g, y, ad, bd)
+                    gb = vb(g, y, ad, bd)
+                    if a._g is None:
+                        a._g = ga
+                        bucket = buckets[a._gen]
+                        if bucket is None:
+                            buckets[a._gen] = [a]
+                        else:
+                            bucket.append(a)
+                    else:
+                        a._g += ga
+                    if b._g is None:
+                        b._g = gb
+                        bucket = buckets[b._gen]
+                        if bucket is None:
+                            buckets[b._gen] = [b]
+                        else:
+                            bucket.append(b)
+                    else:
+                        b._g += gb
+                elif op.vjp_all is None:
+                    ctx = node._ctx
+                    if ctx is None:
+                        ga = op.vjps[0](g, node.data, a.data)
+                    else:
+                        ga = op.vjps[0](g, node.data, a.data, *ctx)
+                    if a._g is None:
+                        a._g = ga
+                        bucket = buckets[a._gen]
+                        if bucket is None:
+                            buckets[a._gen] = [a]
+                        else:
+                            bucket.append(a)
+                    else:
+                        a._g += ga
+                else:
+                    args = list(map(_DATA, a))
+                    if node._ctx is not None:
+                        args.extend(node._ctx)
+                    for p, gp in zip(a, op.vjp_all(g, node.data, *args)):
+                        if p._g is None:
+                            p._g = gp
+                            bucket = buckets[p._gen]
+                            if bucket is None:
+                                buckets[p._gen] = [p]
+                            else:
+                                bucket.append(p)
+                        else:
+                            p._g += gp
+    except BaseException:
+        for nodes in buckets:
+            for node in nodes or ():
+                node._g = None
+        raise
 
 
 def grad(

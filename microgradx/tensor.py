@@ -23,12 +23,11 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .autograd import MODE, Node
+from .autograd import MODE, Node, link, unlink
 
 __all__ = ["Tensor", "cat", "stack"]
 
 _new = object.__new__
-_EMPTY: tuple = ()
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 
 
@@ -60,14 +59,14 @@ def _make(data: Any, prev: tuple, op: ops.Op, ctx: tuple | None = None) -> Tenso
     t._g = None
     if MODE[0] and any(p.requires_grad for p in prev):
         t.requires_grad = True
-        t._prev, t._op, t._ctx = prev, op, ctx
+        link(t, prev, op, ctx)
         if MODE[0] == 2:
             from .anomaly import check_forward
 
             check_forward(t)
     else:
         t.requires_grad = False
-        t._prev, t._op, t._ctx = _EMPTY, None, None
+        unlink(t)
     return t
 
 
@@ -78,7 +77,7 @@ def _constant(x: Any) -> Tensor:
     t.label = ""
     t._g = None
     t.requires_grad = False
-    t._prev, t._op, t._ctx = _EMPTY, None, None
+    unlink(t)
     return t
 
 
@@ -127,7 +126,8 @@ class Tensor(Node):
         self.grad = None
         self.label = label
         self.requires_grad = bool(requires_grad)
-        self._prev, self._op, self._ctx, self._g = _EMPTY, None, None, None
+        self._g = None
+        unlink(self)
 
     # ---- properties ------------------------------------------------------
     @property

@@ -18,12 +18,11 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .autograd import MODE, Node
+from .autograd import MODE, Node, link, unlink
 
 __all__ = ["Value", "sum", "dot"]
 
 _new = object.__new__
-_EMPTY: tuple = ()
 _ADD, _MUL = ops.ADD, ops.MUL
 
 
@@ -46,17 +45,14 @@ def _make(data: float, prev: tuple, op: ops.Op, ctx: tuple | None = None) -> Val
     v.grad = 0.0
     v.label = ""
     v._g = None
-    if MODE[0] == 1:
-        v._prev = prev
-        v._op = op
-        v._ctx = ctx
-    elif MODE[0]:
-        v._prev, v._op, v._ctx = prev, op, ctx
-        from .anomaly import check_forward
+    if MODE[0]:
+        link(v, prev, op, ctx)
+        if MODE[0] == 2:
+            from .anomaly import check_forward
 
-        check_forward(v)
+            check_forward(v)
     else:
-        v._prev, v._op, v._ctx = _EMPTY, None, None
+        unlink(v)
     return v
 
 
@@ -66,9 +62,8 @@ def _leaf(data: float) -> Value:
     v.grad = 0.0
     v.label = ""
     v._g = None
-    v._prev = _EMPTY
-    v._op = None
-    v._ctx = None
+    v._op = v._a = v._b = v._ctx = None
+    v._gen = 0
     return v
 
 
@@ -107,10 +102,8 @@ class Value(Node):
         self.data = _check_number(data)
         self.grad = 0.0
         self.label = label
-        self._prev = _EMPTY
-        self._op = None
-        self._ctx = None
-        self._g = None
+        self._op = self._a = self._b = self._ctx = self._g = None
+        self._gen = 0
         if _children:
             raise ValueError("Value(...) makes a leaf; build graphs with operations")
 
@@ -126,9 +119,13 @@ class Value(Node):
             v.grad = 0.0
             v.label = ""
             v._g = None
-            v._prev = (self, other)
             v._op = _ADD
+            v._a = self
+            v._b = other
             v._ctx = None
+            ga = self._gen
+            gb = other._gen
+            v._gen = (ga if ga > gb else gb) + 1
             return v
         if type(other) is Value:
             return _make(self.data + other.data, (self, other), _ADD)
@@ -142,9 +139,13 @@ class Value(Node):
             v.grad = 0.0
             v.label = ""
             v._g = None
-            v._prev = (self, other)
             v._op = _MUL
+            v._a = self
+            v._b = other
             v._ctx = None
+            ga = self._gen
+            gb = other._gen
+            v._gen = (ga if ga > gb else gb) + 1
             return v
         if type(other) is Value:
             return _make(self.data * other.data, (self, other), _MUL)
@@ -192,7 +193,19 @@ class Value(Node):
 
     # ---- unary functions ---------------------------------------------------
     def _unary(self, op: ops.Op, *ctx: float) -> Value:
-        return _make(op.scalar(self.data, *ctx), (self,), op, ctx or None)
+        if MODE[0] != 1:
+            return _make(op.scalar(self.data, *ctx), (self,), op, ctx or None)
+        v = _new(Value)
+        v.data = op.scalar(self.data, *ctx)
+        v.grad = 0.0
+        v.label = ""
+        v._g = None
+        v._op = op
+        v._a = self
+        v._b = None
+        v._ctx = ctx or None
+        v._gen = self._gen + 1
+        return v
 
     def exp(self) -> Value:
         """e**x.

@@ -349,9 +349,10 @@ class FakeTensor(mg.autograd.Node):
     def __init__(self, data, requires_grad=False, label="", parents=()):
         self.data, self.grad, self.label = np.asarray(data), None, label
         self.requires_grad = requires_grad
-        self._prev, self._op, self._ctx, self._g = tuple(parents), None, None, None
+        self._g = None
+        mg.autograd.unlink(self)
         if parents:
-            self._op = mg.ops.OPS["exp"]
+            mg.autograd.link(self, tuple(parents), mg.ops.OPS["exp"], None)
         self.shape, self.dtype = self.data.shape, self.data.dtype
 
 
