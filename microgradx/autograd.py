@@ -144,7 +144,6 @@ class Node:
 
 
 _GEN = attrgetter("_gen")
-_DATA = attrgetter("data")
 
 
 def parents_of(node: Node) -> tuple:
@@ -396,7 +395,7 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                     else:
                         a._g += ga
                 else:
-                    args = list(map(_DATA, a))
+                    args = [p.data for p in a]
                     if node._ctx is not None:
                         args.extend(node._ctx)
                     for p, gp in zip(a, op.vjp_all(g, node.data, *args)):

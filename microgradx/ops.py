@@ -193,6 +193,8 @@ def sign(x: Any) -> Any:
 
 def step(x: Any, slope: float = 0.0) -> Any:
     """1 where x > 0, else ``slope``: the derivative of (leaky) relu, as data."""
+    if type(x) is float:
+        return 1.0 if x > 0.0 else slope
     raw = _is_raw(x)
     x = data_of(x)
     if isinstance(x, np.ndarray):
@@ -300,10 +302,9 @@ SOFTPLUS = Op("softplus", _softplus, _softplus_array, (lambda g, y, x: g * sigmo
 SUM = Op("sum", None, None, vjp_all=lambda g, y, *xs: (g,) * len(xs), symbol="Σ")
 
 
-def _dot_vjp(g: Any, y: Any, *wx: Any) -> tuple:
+def _dot_vjp(g: Any, y: Any, *wx: Any) -> list:
     n = len(wx) // 2
-    ws, xs = wx[:n], wx[n:]
-    return tuple([g * x for x in xs] + [g * w for w in ws])
+    return [g * x for x in wx[n:]] + [g * w for w in wx[:n]]
 
 
 DOT = Op("dot", None, None, vjp_all=_dot_vjp, symbol="·")

@@ -376,10 +376,48 @@ def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
     >>> d = dot(w, [3.0, 4.0]); d.backward(); d.data, w[1].grad
     (11.0, 4.0)
     """
-    ws = tuple(w if type(w) is Value else _lift(w) for w in ws)
-    xs = tuple(x if type(x) is Value else _lift(x) for x in xs)
+    ws = values(ws)
+    xs = values(xs)
     if len(ws) != len(xs):
         raise ValueError(f"mg.dot needs equal lengths, got {len(ws)} weights and {len(xs)} inputs")
     if not ws:
         raise ValueError("mg.dot() needs at least one pair")
-    return _make(math.fsum([w.data * x.data for w, x in zip(ws, xs)]), ws + xs, ops.DOT)
+    return dot_shared(ws, xs, [x.data for x in xs], max([x._gen for x in xs]))
+
+
+def values(items: Iterable[Any]) -> tuple:
+    """``items`` as a tuple of Values, numbers made into constant leaves.
+
+    >>> [v.data for v in values([1, Value(2.0)])]
+    [1.0, 2.0]
+    """
+    vs = tuple(items)
+    for v in vs:
+        if type(v) is not Value:
+            return tuple(v if type(v) is Value else _lift(v) for v in vs)
+    return vs
+
+
+def dot_shared(ws: tuple, xs: tuple, xs_data: list, xs_gen: int) -> Value:
+    """``dot(ws, xs)`` for tuples of Values of equal length, given the data and
+    the largest generation of ``xs``: what a layer's neurons share.
+
+    >>> xs = (Value(3.0), Value(4.0))
+    >>> dot_shared((Value(1.0), Value(2.0)), xs, [3.0, 4.0], 0).data
+    11.0
+    """
+    data = math.fsum([w.data * x for w, x in zip(ws, xs_data)])
+    if MODE[0] != 1:
+        return _make(data, ws + xs, ops.DOT)
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    v._g = None
+    v._op = ops.DOT
+    v._a = ws + xs
+    v._b = None
+    v._ctx = None
+    ws_gen = max([w._gen for w in ws])
+    v._gen = (ws_gen if ws_gen > xs_gen else xs_gen) + 1
+    return v

@@ -64,6 +64,63 @@ def test_topological_order_lists_each_node_once_before_its_inputs():
     assert x.grad != 0.0
 
 
+def test_generation_is_one_more_than_the_deepest_input():
+    x, w = Value(1.0), Value(2.0)
+    deep = ((x * 2).exp() + 1).tanh()            # generation 4
+    assert (x._gen, deep._gen) == (0, 4)
+    assert (deep * w)._gen == 5 and (w + deep)._gen == 5
+    assert mg.dot([w, x], [deep, x])._gen == 5 and mg.sum([x, w, deep])._gen == 5
+    with mg.no_grad():
+        assert (deep * w)._gen == 0              # no graph: a leaf
+
+
+def test_input_used_at_very_different_depths_gets_its_whole_gradient():
+    # x feeds the output directly and through a 2000-node chain: its gradient
+    # is complete only if the chain is processed before x is.
+    for build in (lambda x, y: y + x, lambda x, y: mg.sum([x, y, x]), lambda x, y: mg.dot([x], [y])):
+        x = Value(0.7)
+        y = x
+        for _ in range(1000):
+            y = y * 0.999 + 0.001
+        build(x, y).backward()
+        numeric = central(lambda v, build=build: _eval(build, v), 0.7, 1e-6)
+        assert math.isclose(x.grad, numeric, rel_tol=1e-7)
+
+
+def _eval(build, v):
+    x = Value(v)
+    y = x
+    for _ in range(1000):
+        y = y * 0.999 + 0.001
+    return build(x, y).data
+
+
+def test_backward_that_fails_midway_leaves_the_graph_usable():
+    class Boom(mg.Function):
+        fail = True
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            if Boom.fail:
+                raise ArithmeticError("boom")
+            return grad * 2
+
+    x = Value(3.0)
+    y = (Boom.apply(x * x) + x).tanh() * x
+    with pytest.raises(ArithmeticError, match="boom"):
+        y.backward()
+    assert all(n._g is None for n in topological_order([y]))   # no marks left behind
+    Boom.fail = False
+    x.grad = 0.0
+    y.backward()
+    t = math.tanh(2 * 9.0 + 3.0)
+    assert math.isclose(x.grad, (1 - t * t) * (4 * 3.0 + 1) * 3.0 + t, rel_tol=1e-12)
+
+
 def _traced(build):
     """Memory still held after building (and back-propagating) a graph and dropping it.
 

@@ -223,3 +223,24 @@ def test_bad_sizes_are_refused(make, pattern):
 def test_wrong_number_of_inputs():
     with pytest.raises(ValueError, match="expects 2 inputs, got 3"):
         MLP(2, [3, 1], seed=0)([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="Layer expects 3 inputs, got 2"):
+        Layer(3, 4, seed=0)([1.0, 2.0])
+    with pytest.raises(ValueError, match="Neuron expects 3 inputs, got 1"):
+        Neuron(3, seed=0)([1.0])
+    with pytest.raises(TypeError, match="got str 'a'"):
+        Layer(2, 2, seed=0)([1.0, "a"])
+
+
+def test_a_layer_shares_its_inputs_between_neurons_and_matches_neuron_by_neuron():
+    layer = Layer(3, 4, seed=1)
+    x = [Value(0.5), Value(-1.0), Value(2.0)]
+    outs = layer(x)
+    for neuron, out in zip(layer.neurons, outs):
+        alone = neuron(x)
+        assert alone.data == out.data
+        dot = alone.parents[0].parents[0]                    # relu <- add <- dot
+        assert dot.op == "dot" and all(a is b for a, b in zip(dot.parents[3:], x))
+    mg.sum(outs).backward()
+    W, _ = layer_arrays(layer)
+    live = np.array([o.data > 0 for o in outs], dtype=float)
+    np.testing.assert_allclose([v.grad for v in x], live @ W, rtol=1e-12)

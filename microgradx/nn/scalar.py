@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..value import Value, dot
+from ..value import Value, dot_shared, values
 from .init import init_weights, make_rng
 from .module import Module
 
@@ -39,9 +39,13 @@ class Neuron(Module):
         self.nonlin = nonlin
 
     def __call__(self, x: Sequence[Any]) -> Value:
-        if len(x) != len(self.w):
-            raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(x)}")
-        act = dot(self.w, x) + self.b
+        xs = values(x)
+        if len(xs) != len(self.w):
+            raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(xs)}")
+        return self._fire(xs, [v.data for v in xs], max([v._gen for v in xs]))
+
+    def _fire(self, xs: tuple, xs_data: list, xs_gen: int) -> Value:
+        act = dot_shared(tuple(self.w), xs, xs_data, xs_gen) + self.b
         return act.relu() if self.nonlin else act
 
     def __repr__(self) -> str:
@@ -59,7 +63,13 @@ class Layer(Module):
         self.neurons = [Neuron(nin, nonlin, _w=w[:, j]) for j in range(nout)]
 
     def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
-        out = [n(x) for n in self.neurons]
+        xs = values(x)
+        nin = len(self.neurons[0].w)
+        if len(xs) != nin:
+            raise ValueError(f"Layer expects {nin} inputs, got {len(xs)}")
+        xs_data = [v.data for v in xs]
+        xs_gen = max([v._gen for v in xs])
+        out = [n._fire(xs, xs_data, xs_gen) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:
