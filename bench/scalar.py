@@ -293,15 +293,17 @@ def run(report: Report) -> None:
         ratio = fmt_ratio(base.median / t.median) if base else "n/a"
         steps.add(name, "on" if gc_on else "off", fmt_time(t.median), fmt_time(t.min), t.n, ratio)
     if base:
+        base_on = times["micrograd 0.1.0", True]
         for label, target in (("microgradx (a) binary nodes", 3), ("microgradx (b) n-ary nodes", 10)):
-            on = base.median / times[label, True].median
             off = base.median / times[label, False].median
-            on_min = base.min / times[label, True].min
             off_min = base.min / times[label, False].min
-            verdict = "met" if on >= target else "MISSED"
-            steps.note(f"{label}: {on:.1f}x (gc on) and {off:.1f}x (gc off) faster than micrograd "
-                       f"with gc off by medians ({on_min:.1f}x and {off_min:.1f}x by minimums); "
-                       f"target >= {target}x: {verdict}")
+            cross = base.median / times[label, True].median
+            both_on = base_on.median / times[label, True].median
+            verdict = "met" if off >= target else "MISSED"
+            steps.note(f"{label}: {off:.1f}x faster than micrograd, both with gc off, by medians "
+                       f"({off_min:.1f}x by minimums); target >= {target}x: {verdict}. "
+                       f"With gc on for both: {both_on:.1f}x; ours with gc on against micrograd's "
+                       f"gc-off figure: {cross:.1f}x")
         gc_share = 1 - times["micrograd 0.1.0", False].median / times["micrograd 0.1.0", True].median
         steps.note(f"micrograd spends {gc_share:.0%} of a gc-on step in the cyclic collector "
                    "(its closures make every node a reference cycle)")

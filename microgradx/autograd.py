@@ -191,6 +191,12 @@ def unlink(node: Node) -> None:
     node._gen = 0
 
 
+def _buckets(roots: Sequence[Node]) -> list[list[Node]]:
+    """One list per generation up to the highest root's. None stays empty: a
+    node's deepest input is one generation below it, all the way down to a leaf."""
+    return [[] for _ in range(max(map(_GEN, roots)) + 1)]
+
+
 def _order(roots: Sequence[Node]) -> list[Node]:
     """Reachable nodes, outputs first; marks each by setting ``_g`` to 0.
 
@@ -198,28 +204,20 @@ def _order(roots: Sequence[Node]) -> list[Node]:
     highest generation down. ``_g`` doubles as the met mark: it is None
     outside a backward pass, so no visited set is needed.
     """
-    buckets: list[Any] = [None] * (max(map(_GEN, roots)) + 1)
+    buckets = _buckets(roots)
     for r in roots:
         if r._g is None:
             r._g = 0.0
-            _file(buckets, r)
+            buckets[r._gen].append(r)
     order: list[Node] = []
     for gen in range(len(buckets) - 1, -1, -1):
-        for node in buckets[gen] or ():
+        for node in buckets[gen]:
             order.append(node)
             for p in parents_of(node):
                 if p._g is None:
                     p._g = 0.0
-                    _file(buckets, p)
+                    buckets[p._gen].append(p)
     return order
-
-
-def _file(buckets: list, node: Node) -> None:
-    bucket = buckets[node._gen]
-    if bucket is None:
-        buckets[node._gen] = [node]
-    else:
-        bucket.append(node)
 
 
 def topological_order(roots: Sequence[Node]) -> list[Node]:
@@ -332,20 +330,16 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
     uses it, so its gradient is complete by the time its bucket is reached.
     ``_g`` holds the gradient gathered in this pass (None: not met yet).
     """
-    buckets: list[Any] = [None] * (max(map(_GEN, roots)) + 1)
+    buckets: list[Any] = _buckets(roots)
     for r, s in zip(roots, seeds):
         if r._g is None:
             r._g = s
-            _file(buckets, r)
+            buckets[r._gen].append(r)
         else:
             r._g += s
     try:
         for gen in range(len(buckets) - 1, -1, -1):
-            nodes = buckets[gen]
-            if nodes is None:
-                continue
-            buckets[gen] = None
-            for node in nodes:
+            for node in buckets[gen]:
                 g = node._g
                 node._g = None
                 node.grad += g
@@ -356,27 +350,19 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                 b = node._b
                 if b is not None:
                     va, vb = op.vjps
+                    y = node.data
                     ad = a.data
                     bd = b.data
-                    y = node.data
                     ga = va(g, y, ad, bd)
                     gb = vb(g, y, ad, bd)
                     if a._g is None:
                         a._g = ga
-                        bucket = buckets[a._gen]
-                        if bucket is None:
-                            buckets[a._gen] = [a]
-                        else:
-                            bucket.append(a)
+                        buckets[a._gen].append(a)
                     else:
                         a._g += ga
                     if b._g is None:
                         b._g = gb
-                        bucket = buckets[b._gen]
-                        if bucket is None:
-                            buckets[b._gen] = [b]
-                        else:
-                            bucket.append(b)
+                        buckets[b._gen].append(b)
                     else:
                         b._g += gb
                 elif op.vjp_all is None:
@@ -387,11 +373,7 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                         ga = op.vjps[0](g, node.data, a.data, *ctx)
                     if a._g is None:
                         a._g = ga
-                        bucket = buckets[a._gen]
-                        if bucket is None:
-                            buckets[a._gen] = [a]
-                        else:
-                            bucket.append(a)
+                        buckets[a._gen].append(a)
                     else:
                         a._g += ga
                 else:
@@ -401,13 +383,10 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                     for p, gp in zip(a, op.vjp_all(g, node.data, *args)):
                         if p._g is None:
                             p._g = gp
-                            bucket = buckets[p._gen]
-                            if bucket is None:
-                                buckets[p._gen] = [p]
-                            else:
-                                bucket.append(p)
+                            buckets[p._gen].append(p)
                         else:
                             p._g += gp
+            buckets[gen] = None              # free the list as we go
     except BaseException:
         for nodes in buckets:
             for node in nodes or ():
