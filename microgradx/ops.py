@@ -302,9 +302,13 @@ SOFTPLUS = Op("softplus", _softplus, _softplus_array, (lambda g, y, x: g * sigmo
 SUM = Op("sum", None, None, vjp_all=lambda g, y, *xs: (g,) * len(xs), symbol="Σ")
 
 
-def _dot_vjp(g: Any, y: Any, *wx: Any) -> list:
-    n = len(wx) // 2
-    return [g * x for x in wx[n:]] + [g * w for w in wx[:n]]
+def _dot_vjp(g: Any, y: Any, *wxb: Any) -> list:
+    """Inputs w1..wn, x1..xn and, when their count is odd, a bias b."""
+    n = len(wxb) // 2
+    grads = [g * x for x in wxb[n:2 * n]] + [g * w for w in wxb[:n]]
+    if len(wxb) % 2:
+        grads.append(g)
+    return grads
 
 
 DOT = Op("dot", None, None, vjp_all=_dot_vjp, symbol="·")

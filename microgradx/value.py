@@ -369,12 +369,14 @@ def sum(values: Iterable[Any]) -> Value:  # noqa: A001 - mirrors mg.sum in the d
     return _make(math.fsum(v.data for v in vs), vs, ops.SUM)
 
 
-def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
-    """sum(w_i * x_i) as one graph node: a whole neuron's weighted input.
+def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
+    """sum(w_i * x_i) (+ bias) as one graph node: a whole neuron's weighted input.
 
     >>> w = [Value(1.0), Value(2.0)]
     >>> d = dot(w, [3.0, 4.0]); d.backward(); d.data, w[1].grad
     (11.0, 4.0)
+    >>> dot(w, [3.0, 4.0], bias=0.5).data
+    11.5
     """
     ws = values(ws)
     xs = values(xs)
@@ -382,7 +384,9 @@ def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
         raise ValueError(f"mg.dot needs equal lengths, got {len(ws)} weights and {len(xs)} inputs")
     if not ws:
         raise ValueError("mg.dot() needs at least one pair")
-    return dot_shared(ws, xs, [x.data for x in xs], max([x._gen for x in xs]))
+    if bias is not None and type(bias) is not Value:
+        bias = _lift(bias)
+    return dot_shared(ws, xs, [x.data for x in xs], max([x._gen for x in xs]), bias)
 
 
 def values(items: Iterable[Any]) -> tuple:
@@ -398,26 +402,33 @@ def values(items: Iterable[Any]) -> tuple:
     return vs
 
 
-def dot_shared(ws: tuple, xs: tuple, xs_data: list, xs_gen: int) -> Value:
-    """``dot(ws, xs)`` for tuples of Values of equal length, given the data and
-    the largest generation of ``xs``: what a layer's neurons share.
+def dot_shared(ws: tuple, xs: tuple, xs_data: list, xs_gen: int, bias: Value | None = None) -> Value:
+    """``dot(ws, xs, bias)`` for tuples of Values of equal length, given the data
+    and the largest generation of ``xs``: what a layer's neurons share.
 
     >>> xs = (Value(3.0), Value(4.0))
-    >>> dot_shared((Value(1.0), Value(2.0)), xs, [3.0, 4.0], 0).data
-    11.0
+    >>> dot_shared((Value(1.0), Value(2.0)), xs, [3.0, 4.0], 0, Value(0.5)).data
+    11.5
     """
-    data = math.fsum([w.data * x for w, x in zip(ws, xs_data)])
+    products = [w.data * x for w, x in zip(ws, xs_data)]
+    gen = max([w._gen for w in ws])
+    if bias is None:
+        prev = ws + xs
+    else:
+        prev = (*ws, *xs, bias)
+        products.append(bias.data)
+        gen = bias._gen if bias._gen > gen else gen
+    data = math.fsum(products)
     if MODE[0] != 1:
-        return _make(data, ws + xs, ops.DOT)
+        return _make(data, prev, ops.DOT)
     v = _new(Value)
     v.data = data
     v.grad = 0.0
     v.label = ""
     v._g = None
     v._op = ops.DOT
-    v._a = ws + xs
+    v._a = prev
     v._b = None
     v._ctx = None
-    ws_gen = max([w._gen for w in ws])
-    v._gen = (ws_gen if ws_gen > xs_gen else xs_gen) + 1
+    v._gen = (gen if gen > xs_gen else xs_gen) + 1
     return v

@@ -186,6 +186,19 @@ def test_dot_is_one_node_with_swapped_partials(pairs):
     check_partials(lambda *v: mg.dot(v[:n], v[n:]).tanh(), ws + xs)
 
 
+@SETTINGS
+@given(pairs=st.lists(st.tuples(floats, floats), min_size=1, max_size=6), b=floats)
+def test_dot_with_a_bias_is_one_node(pairs, b):
+    ws = [w for w, _ in pairs]
+    xs = [x for _, x in pairs]
+    n = len(pairs)
+    d = mg.dot([Value(w) for w in ws], [Value(x) for x in xs], bias=Value(b))
+    assert d.op == "dot" and len(d.parents) == 2 * n + 1
+    assert close(d.data, math.fsum([w * x for w, x in pairs] + [b]), rtol=1e-15, atol=1e-300)
+    check_partials(lambda *v: mg.dot(v[:n], v[n:2 * n], bias=v[-1]).tanh(), ws + xs + [b])
+    assert mg.dot([Value(2.0)], [3.0], bias=1.0).data == 7.0      # a number bias is a constant
+
+
 def test_sum_and_dot_accept_numbers_and_repeated_values():
     x = Value(3.0)
     s = mg.sum([x, x, 2.0])

@@ -1,6 +1,7 @@
 """Scalar networks of Values, with micrograd's signatures.
 
-Each neuron is ``relu(mg.dot(w, x) + b)``: one dot node, not 2n binary nodes.
+Each neuron is ``relu(mg.dot(w, x, bias=b))``: one dot node (and its relu), not
+2n binary nodes.
 
 >>> import microgradx as mg
 >>> model = mg.nn.MLP(2, [4, 1], seed=0)
@@ -45,7 +46,7 @@ class Neuron(Module):
         return self._fire(xs, [v.data for v in xs], max([v._gen for v in xs]))
 
     def _fire(self, xs: tuple, xs_data: list, xs_gen: int) -> Value:
-        act = dot_shared(tuple(self.w), xs, xs_data, xs_gen) + self.b
+        act = dot_shared(tuple(self.w), xs, xs_data, xs_gen, self.b)
         return act.relu() if self.nonlin else act
 
     def __repr__(self) -> str:
