@@ -19,6 +19,21 @@ from .optimizer import Optimizer, check_betas, check_number, lerp
 __all__ = ["Adam", "AdamW", "AMSGrad"]
 
 
+def adam_hyperparams(owner: str, lr: float, betas: Any, eps: float,
+                     weight_decay: float) -> dict[str, Any]:
+    """The hyperparameters Adam, RAdam and SWATS share, checked (``lr`` by the base class).
+
+    >>> adam_hyperparams("Adam", 0.1, (0.9, 0.99), 1e-8, 0)["betas"]
+    (0.9, 0.99)
+    """
+    return {
+        "lr": lr,
+        "betas": check_betas(betas, owner),
+        "eps": check_number("eps", eps, owner=owner),
+        "weight_decay": check_number("weight_decay", weight_decay, owner=owner),
+    }
+
+
 def adam_moments(p: np.ndarray, g: np.ndarray, state: dict[str, Any], h: dict[str, Any],
                  decoupled: bool) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
     """One step of the moments Adam and RAdam share; returns (p, t, m, v).
@@ -70,14 +85,8 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         amsgrad: bool = False,
     ) -> None:
-        owner = type(self).__name__
-        super().__init__(params, {
-            "lr": lr,
-            "betas": check_betas(betas, owner),
-            "eps": check_number("eps", eps, owner=owner),
-            "weight_decay": check_number("weight_decay", weight_decay, owner=owner),
-            "amsgrad": bool(amsgrad),
-        })
+        hyper = adam_hyperparams(type(self).__name__, lr, betas, eps, weight_decay)
+        super().__init__(params, {**hyper, "amsgrad": bool(amsgrad)})
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> np.ndarray:
         h = self.hyperparams

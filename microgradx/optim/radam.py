@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Node
-from .adam import adam_moments
-from .optimizer import Optimizer, check_betas, check_number
+from .adam import adam_hyperparams, adam_moments
+from .optimizer import Optimizer
 
 __all__ = ["RAdam"]
 
@@ -54,13 +54,8 @@ class RAdam(Optimizer):
         weight_decay: float = 0.0,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        super().__init__(params, {
-            "lr": lr,
-            "betas": check_betas(betas, "RAdam"),
-            "eps": check_number("eps", eps, owner="RAdam"),
-            "weight_decay": check_number("weight_decay", weight_decay, owner="RAdam"),
-            "decoupled_weight_decay": bool(decoupled_weight_decay),
-        })
+        hyper = adam_hyperparams("RAdam", lr, betas, eps, weight_decay)
+        super().__init__(params, {**hyper, "decoupled_weight_decay": bool(decoupled_weight_decay)})
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> np.ndarray:
         h = self.hyperparams

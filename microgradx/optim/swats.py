@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Node
-from .optimizer import Optimizer, check_betas, check_number
+from .adam import adam_hyperparams
+from .optimizer import Optimizer
 
 __all__ = ["SWATS"]
 
@@ -69,12 +70,7 @@ class SWATS(Optimizer):
         eps: float = 1e-9,
         weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, {
-            "lr": lr,
-            "betas": check_betas(betas, "SWATS"),
-            "eps": check_number("eps", eps, owner="SWATS"),
-            "weight_decay": check_number("weight_decay", weight_decay, owner="SWATS"),
-        })
+        super().__init__(params, adam_hyperparams("SWATS", lr, betas, eps, weight_decay))
         self.switched = False
         self.sgd_lr: float | None = None
         self.switch_step: int | None = None
