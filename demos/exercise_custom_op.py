@@ -12,6 +12,7 @@ Run: python demos/exercise_custom_op.py
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,11 @@ import numpy as np
 import microgradx as mg
 from microgradx.gradcheck import GradcheckResult, gradcheck, numerical_gradient
 
-OUT = Path(__file__).resolve().parent / "out"
+HERE = Path(__file__).resolve().parent
+sys.path.append(str(HERE))   # so that _plotting imports from any working directory
+from _plotting import pyplot, save  # noqa: E402
+
+OUT = HERE / "out"
 
 
 class SoftsignByStudent(mg.Function):
@@ -57,11 +62,7 @@ def check(op: type[mg.Function], x: mg.Tensor) -> GradcheckResult:
 
 def draw(out_dir: Path) -> Path:
     """The student's and the fixed derivative against the numerical one."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     xs = np.linspace(-3, 3, 241)
     numeric = numerical_gradient(lambda a: float(np.sum(a / (1 + np.abs(a)))), xs.copy())
     derivs = {}
@@ -78,11 +79,7 @@ def draw(out_dir: Path) -> Path:
     ax.set(xlabel="x", ylabel="d softsign / dx", ylim=(0, 1.5), title="Backward of softsign vs numbers")
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "exercise_custom_op.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save(fig, out_dir / "exercise_custom_op.png", crop=False)
 
 
 def main(n: int = 6, out_dir: Path = OUT, seed: int = 0) -> dict:

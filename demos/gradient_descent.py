@@ -12,13 +12,18 @@ Run: python demos/gradient_descent.py
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 
 import microgradx as mg
 
-OUT = Path(__file__).resolve().parent / "out"
+HERE = Path(__file__).resolve().parent
+sys.path.append(str(HERE))   # so that _plotting imports from any working directory
+from _plotting import pyplot, save  # noqa: E402
+
+OUT = HERE / "out"
 
 
 def descend(start: tuple[float, float] = (-3.0, 4.0), lr: float = 0.1, steps: int = 100) -> np.ndarray:
@@ -36,11 +41,7 @@ def descend(start: tuple[float, float] = (-3.0, 4.0), lr: float = 0.1, steps: in
 
 def draw(path: np.ndarray, out: Path) -> Path:
     """The path over contours, and the distance to the minimum per step."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
     xx, yy = np.meshgrid(np.linspace(-5, 5, 200), np.linspace(-5, 5, 200))
     ax.contour(xx, yy, xx ** 2 + yy ** 2, levels=15, cmap="viridis", linewidths=0.7)
@@ -54,10 +55,7 @@ def draw(path: np.ndarray, out: Path) -> Path:
     ax2.set_xlabel("step")
     ax2.set_ylabel("distance to the minimum")
     ax2.set_title("each step multiplies the distance by 0.8")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return out
+    return save(fig, out)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

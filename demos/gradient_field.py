@@ -12,13 +12,18 @@ Run: python demos/gradient_field.py
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 
 import microgradx as mg
 
-OUT = Path(__file__).resolve().parent / "out"
+HERE = Path(__file__).resolve().parent
+sys.path.append(str(HERE))   # so that _plotting imports from any working directory
+from _plotting import pyplot, save  # noqa: E402
+
+OUT = HERE / "out"
 
 
 def f(x0, x1):
@@ -39,11 +44,7 @@ def gradient_grid(n: int = 15, lim: float = 3.0) -> tuple[np.ndarray, ...]:
 
 def draw(X0: np.ndarray, X1: np.ndarray, G0: np.ndarray, G1: np.ndarray, path: Path) -> Path:
     """Contours of f with the gradient arrows on top."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     lim = float(np.abs(X0).max())
     xx, yy = np.meshgrid(np.linspace(-lim, lim, 200), np.linspace(-lim, lim, 200))
     fig, ax = plt.subplots(figsize=(5.5, 5))
@@ -55,10 +56,7 @@ def draw(X0: np.ndarray, X1: np.ndarray, G0: np.ndarray, G1: np.ndarray, path: P
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
     ax.set_title("∇(x0² + x1²) by autograd")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

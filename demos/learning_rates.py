@@ -12,13 +12,18 @@ Run: python demos/learning_rates.py
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 
 import microgradx as mg
 
-OUT = Path(__file__).resolve().parent / "out"
+HERE = Path(__file__).resolve().parent
+sys.path.append(str(HERE))   # so that _plotting imports from any working directory
+from _plotting import pyplot, save  # noqa: E402
+
+OUT = HERE / "out"
 
 RATES = {"too small": 0.01, "about right": 0.3, "too large": 1.05}
 COLORS = {"too small": "tab:blue", "about right": "tab:green", "too large": "tab:red"}
@@ -38,11 +43,7 @@ def descend(lr: float, x0: float = 5.0, steps: int = 15) -> np.ndarray:
 
 def draw(runs: dict[str, np.ndarray], out: Path) -> Path:
     """The iterates on the parabola (left) and |x| per step on a log scale (right)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(10, 8))
     for ax, (name, xs) in zip(axes.flat, runs.items()):
         lim = max(6.0, float(np.abs(xs).max()) * 1.05)
@@ -61,10 +62,7 @@ def draw(runs: dict[str, np.ndarray], out: Path) -> Path:
     ax2.set_title("|x| changes by |1 − 2 lr| per step")
     ax2.legend()
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return out
+    return save(fig, out)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

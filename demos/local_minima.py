@@ -11,13 +11,18 @@ Run: python demos/local_minima.py
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 
 import microgradx as mg
 
-OUT = Path(__file__).resolve().parent / "out"
+HERE = Path(__file__).resolve().parent
+sys.path.append(str(HERE))   # so that _plotting imports from any working directory
+from _plotting import pyplot, save  # noqa: E402
+
+OUT = HERE / "out"
 STARTS = {"start at x = -2": -2.0, "start at x = 2": 2.0}
 
 
@@ -40,11 +45,7 @@ def descend(x0: float, lr: float = 0.01, steps: int = 300) -> np.ndarray:
 
 def draw(runs: dict[str, np.ndarray], out: Path) -> Path:
     """The curve and each run's points on it; the end points are stars."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     grid = np.linspace(-2.1, 2.1, 400)
     ax.plot(grid, f(grid), color="0.5", linewidth=1.2, label="f(x) = x⁴ − 3x² + x")
@@ -55,10 +56,7 @@ def draw(runs: dict[str, np.ndarray], out: Path) -> Path:
     ax.set_ylabel("f(x)")
     ax.set_title("gradient descent: the start picks the minimum")
     ax.legend()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return out
+    return save(fig, out)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

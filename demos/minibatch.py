@@ -18,6 +18,7 @@ Run: python demos/minibatch.py
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,11 @@ from microgradx import optim
 from microgradx.nn.layers import Linear, ReLU, Sequential
 from microgradx.nn.losses import hinge_loss
 
-OUT = Path(__file__).resolve().parent / "out"
+HERE = Path(__file__).resolve().parent
+sys.path.append(str(HERE))   # so that _plotting imports from any working directory
+from _plotting import pyplot, save  # noqa: E402
+
+OUT = HERE / "out"
 LR = 0.05
 
 
@@ -61,11 +66,7 @@ def train(X: np.ndarray, y: np.ndarray, batch_size: int, epochs: int, lr: float 
 
 def draw(runs: dict[str, np.ndarray], epochs: int, out: Path) -> Path:
     """Whole-data loss against epochs, one line per batch size."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for (name, losses), width in zip(runs.items(), (2.0, 1.2, 0.6)):
         ax.plot(np.linspace(0, epochs, len(losses)), losses, label=name, linewidth=width)
@@ -73,10 +74,7 @@ def draw(runs: dict[str, np.ndarray], epochs: int, out: Path) -> Path:
     ax.set_ylabel("hinge loss on all points")
     ax.set_title(f"SGD, lr {LR}: same epochs, different batch sizes")
     ax.legend()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return out
+    return save(fig, out)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

@@ -12,6 +12,7 @@ Run: python demos/momentum.py
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,11 @@ import numpy as np
 import microgradx as mg
 from microgradx import optim
 
-OUT = Path(__file__).resolve().parent / "out"
+HERE = Path(__file__).resolve().parent
+sys.path.append(str(HERE))   # so that _plotting imports from any working directory
+from _plotting import pyplot, save  # noqa: E402
+
+OUT = HERE / "out"
 
 X0, LR, MOMENTUM, STEPS = 2.5, 0.01, 0.9, 250
 RUNS = {
@@ -48,11 +53,7 @@ def run(steps: int = STEPS, **sgd: float) -> np.ndarray:
 
 def draw(runs: dict[str, np.ndarray], out: Path) -> Path:
     """The runs on the curve (left) and x per step (right)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
     grid = np.linspace(-2.2, 2.6, 400)
     ax.plot(grid, f(grid), color="0.5", linewidth=1.2)
@@ -69,10 +70,7 @@ def draw(runs: dict[str, np.ndarray], out: Path) -> Path:
     ax2.set_ylabel("x")
     ax2.set_title("gradient descent stops in the first dip")
     ax2.legend()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return out
+    return save(fig, out)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

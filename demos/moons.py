@@ -17,7 +17,11 @@ import numpy as np
 
 import microgradx as mg
 
-OUT = Path(__file__).resolve().parent / "out"
+HERE = Path(__file__).resolve().parent
+sys.path.append(str(HERE))   # so that _plotting imports from any working directory
+from _plotting import pyplot, save  # noqa: E402
+
+OUT = HERE / "out"
 
 
 def svm_loss(model: mg.nn.MLP, X: np.ndarray, y: np.ndarray, alpha: float = 1e-4):
@@ -52,11 +56,7 @@ def draw(model: mg.nn.MLP, X: np.ndarray, y: np.ndarray, out_dir: Path = OUT) ->
     """Write the decision boundary (and, with Graphviz, one neuron's graph)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     h = 0.05
     xx, yy = np.meshgrid(np.arange(X[:, 0].min() - 1, X[:, 0].max() + 1, h),
                          np.arange(X[:, 1].min() - 1, X[:, 1].max() + 1, h))
@@ -67,10 +67,7 @@ def draw(model: mg.nn.MLP, X: np.ndarray, y: np.ndarray, out_dir: Path = OUT) ->
     ax.scatter(X[:, 0], X[:, 1], c=y, s=30, cmap=plt.cm.Spectral, edgecolors="k")
     ax.set_title("MLP(2, [16, 16, 1]) on two moons")
     fig.tight_layout()
-    path = out_dir / "moons.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    written.append(path)
+    written.append(save(fig, out_dir / "moons.png", crop=False))
     if hasattr(mg, "render_graph"):
         neuron = model.layers[0].neurons[0]
         for i, w in enumerate(neuron.w):

@@ -11,11 +11,16 @@ Run: python demos/newton.py
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import microgradx as mg
 
-OUT = Path(__file__).resolve().parent / "out"
+HERE = Path(__file__).resolve().parent
+sys.path.append(str(HERE))   # so that _plotting imports from any working directory
+from _plotting import pyplot, save  # noqa: E402
+
+OUT = HERE / "out"
 
 
 def f(x: mg.Value) -> mg.Value:
@@ -46,12 +51,9 @@ def gradient_descent(x0: float = 2.0, steps: int = 7, lr: float = 0.01) -> list[
 
 def draw(xs: list[float], gd: list[float], out: Path) -> Path:
     """f with the Newton and gradient-descent iterates."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
+    plt = pyplot()
     grid = np.linspace(-2.2, 2.2, 400)
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(grid, grid**4 - 2 * grid**2, color="0.3", label="f(x) = x^4 - 2x^2")
@@ -62,12 +64,8 @@ def draw(xs: list[float], gd: list[float], out: Path) -> Path:
     ax.set_xlabel("x")
     ax.legend()
     ax.set_title("Newton's method, f' and f'' by autograd")
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "newton.png"
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save(fig, out / "newton.png", crop=False)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

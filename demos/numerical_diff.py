@@ -13,6 +13,7 @@ Run: python demos/numerical_diff.py
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,11 @@ import numpy as np
 import microgradx as mg
 from microgradx.gradcheck import numerical_diff
 
-OUT = Path(__file__).resolve().parent / "out"
+HERE = Path(__file__).resolve().parent
+sys.path.append(str(HERE))   # so that _plotting imports from any working directory
+from _plotting import pyplot, save  # noqa: E402
+
+OUT = HERE / "out"
 FIT_RANGE = (1e-4, 1e-1)   # h where truncation error dominates round-off
 
 
@@ -58,11 +63,7 @@ def fitted_order(hs: np.ndarray, errors: np.ndarray, lo: float = FIT_RANGE[0],
 def draw(slopes: dict[float, tuple[float, float]], hs: np.ndarray, errors: dict[str, np.ndarray],
          out_dir: Path) -> Path:
     """Tangent lines (left) and error against h (right), saved as numerical_diff.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     xs = np.linspace(0, 15, 200)
     left.plot(xs, curve(xs), color="k", label="y = 0.01x² + 0.1x")
@@ -81,11 +82,7 @@ def draw(slopes: dict[float, tuple[float, float]], hs: np.ndarray, errors: dict[
               title="Truncation error falls with h, round-off rises", ylim=(1e-13, 1))
     right.legend(loc="upper center", fontsize=8)
     fig.tight_layout()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "numerical_diff.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save(fig, out_dir / "numerical_diff.png", crop=False)
 
 
 def main(n_steps: int = 49, out_dir: Path = OUT) -> dict:

@@ -24,6 +24,7 @@ Run: python demos/optimizer_race.py
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,11 @@ import numpy as np
 from microgradx import optim
 from microgradx.plot import optimizer_paths, surface
 
-OUT = Path(__file__).resolve().parent / "out"
+HERE = Path(__file__).resolve().parent
+sys.path.append(str(HERE))   # so that _plotting imports from any working directory
+from _plotting import pyplot, save  # noqa: E402
+
+OUT = HERE / "out"
 
 # name -> (mg.optim.get name, learning rate)
 RACERS = {
@@ -82,11 +87,7 @@ def factories(switches: dict | None = None) -> dict:
 
 def race(problem: str, steps: int, out_dir: Path) -> tuple[dict[str, np.ndarray], dict, Path]:
     """Run every racer on one problem; returns (paths, optimizers, picture)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     spec = PROBLEMS[problem]
     made: dict = {}
     fig, ax = plt.subplots(figsize=(7.5, 6))
@@ -94,20 +95,12 @@ def race(problem: str, steps: int, out_dir: Path) -> tuple[dict[str, np.ndarray]
                                bounds=spec["bounds"])
     ax.plot(*spec["minimum"], "r*", markersize=14, markeredgecolor="k")
     ax.set_title(f"{problem}: {steps} steps from {spec['start']}")
-    path = Path(out_dir) / f"race_{problem}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return paths, made, path
+    return paths, made, save(fig, Path(out_dir) / f"race_{problem}.png")
 
 
 def draw_losses(losses: dict[str, dict[str, np.ndarray]], out: Path) -> Path:
     """Loss against step for every racer, one panel per problem."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(losses), figsize=(6 * len(losses), 4.5))
     for ax, (problem, per) in zip(np.atleast_1d(axes), losses.items()):
         for name, curve in per.items():
@@ -117,10 +110,7 @@ def draw_losses(losses: dict[str, dict[str, np.ndarray]], out: Path) -> Path:
         ax.set_title(problem)
     np.atleast_1d(axes)[-1].legend(fontsize="small", ncol=2)
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return out
+    return save(fig, out)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

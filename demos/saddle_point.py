@@ -15,6 +15,7 @@ Run: python demos/saddle_point.py
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,11 @@ import numpy as np
 from microgradx import optim
 from microgradx.plot import optimizer_paths
 
-OUT = Path(__file__).resolve().parent / "out"
+HERE = Path(__file__).resolve().parent
+sys.path.append(str(HERE))   # so that _plotting imports from any working directory
+from _plotting import pyplot, save  # noqa: E402
+
+OUT = HERE / "out"
 
 START = (1.0, 1e-6)
 STEPS = 150
@@ -42,11 +47,7 @@ def f(x, y):
 
 def draw(out: Path) -> tuple[Path, dict[str, np.ndarray]]:
     """Run the three optimizers; draw their paths (left) and |y| per step (right)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 5))
     _, paths = optimizer_paths(f, OPTIMIZERS, START, STEPS, ax=ax, bounds=(-1.5, 1.5, -1.0, 3.5))
     ax.set_title("f = x² − y² from (1, 1e-6): the saddle is at (0, 0)")
@@ -58,10 +59,7 @@ def draw(out: Path) -> tuple[Path, dict[str, np.ndarray]]:
     ax2.set_ylabel("|y| (distance from the ridge)")
     ax2.set_title("escaping the saddle")
     ax2.legend(fontsize="small")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return out, paths
+    return save(fig, out), paths
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

@@ -12,13 +12,18 @@ Run: python demos/simple_net.py
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 
 import microgradx as mg
 
-OUT = Path(__file__).resolve().parent / "out"
+HERE = Path(__file__).resolve().parent
+sys.path.append(str(HERE))   # so that _plotting imports from any working directory
+from _plotting import pyplot, save  # noqa: E402
+
+OUT = HERE / "out"
 
 X = np.array([0.6, 0.9])
 TARGET = 2   # the one-hot target (0, 0, 1)
@@ -43,11 +48,7 @@ def gradients(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def draw(auto: np.ndarray, numeric: np.ndarray, out: Path) -> Path:
     """The two gradients side by side and their difference."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(10, 3))
     for ax, data, title in ((axes[0], auto, "autograd"), (axes[1], numeric, "numerical"),
                             (axes[2], auto - numeric, "difference")):
@@ -56,12 +57,8 @@ def draw(auto: np.ndarray, numeric: np.ndarray, out: Path) -> Path:
         ax.set_xticks(range(3))
         ax.set_yticks(range(2))
         fig.colorbar(im, ax=ax, shrink=0.8)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "simple_net.png"
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save(fig, out / "simple_net.png", crop=False)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:
