@@ -74,13 +74,26 @@ def assert_pinpoints(f, inputs, name: str, position: int, index: tuple, analytic
 
 # ---- buggy user-defined ops (the exercises gradcheck must catch) -------------------
 
-class MulSignBug(mg.Function):
-    """a * b; the gradient for b has the wrong sign."""
+class Mul(mg.Function):
+    """a * b, saving both inputs: the right forward that the buggy ops below build on."""
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return a * b
+
+
+class Cube(mg.Function):
+    """x ** 3, saving x: the right forward that the buggy ops below build on."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+
+class MulSignBug(Mul):
+    """a * b; the gradient for b has the wrong sign."""
 
     @staticmethod
     def backward(ctx, g):
@@ -88,13 +101,8 @@ class MulSignBug(mg.Function):
         return b * g, -(a * g)
 
 
-class CubeMissingFactor(mg.Function):
+class CubeMissingFactor(Cube):
     """x ** 3 with the factor 3 of its derivative forgotten."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x**3
 
     @staticmethod
     def backward(ctx, g):
@@ -128,13 +136,8 @@ class ExpIgnoresGrad(mg.Function):
         return x.exp()
 
 
-class MulSwapped(mg.Function):
+class MulSwapped(Mul):
     """a * b; each input receives the other's gradient."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return a * b
 
     @staticmethod
     def backward(ctx, g):
@@ -142,13 +145,8 @@ class MulSwapped(mg.Function):
         return a * g, b * g
 
 
-class CubeDetachedBackward(mg.Function):
+class CubeDetachedBackward(Cube):
     """x ** 3 with a right first derivative built from raw data: no second derivative."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x**3
 
     @staticmethod
     def backward(ctx, g):
