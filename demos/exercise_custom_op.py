@@ -12,17 +12,15 @@ Run: python demos/exercise_custom_op.py
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
 import microgradx as mg
 from microgradx.gradcheck import GradcheckResult, gradcheck, numerical_gradient
+from microgradx.plot import pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
-sys.path.append(str(HERE))   # so that _plotting imports from any working directory
-from _plotting import pyplot, save  # noqa: E402
 
 OUT = HERE / "out"
 
@@ -79,7 +77,7 @@ def draw(out_dir: Path) -> Path:
     ax.set(xlabel="x", ylabel="d softsign / dx", ylim=(0, 1.5), title="Backward of softsign vs numbers")
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    return save(fig, out_dir / "exercise_custom_op.png", crop=False)
+    return save_figure(fig, out_dir / "exercise_custom_op.png", crop=False)
 
 
 def main(n: int = 6, out_dir: Path = OUT, seed: int = 0) -> dict:

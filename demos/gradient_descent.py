@@ -12,16 +12,14 @@ Run: python demos/gradient_descent.py
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
 import microgradx as mg
+from microgradx.plot import pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
-sys.path.append(str(HERE))   # so that _plotting imports from any working directory
-from _plotting import pyplot, save  # noqa: E402
 
 OUT = HERE / "out"
 
@@ -55,7 +53,7 @@ def draw(path: np.ndarray, out: Path) -> Path:
     ax2.set_xlabel("step")
     ax2.set_ylabel("distance to the minimum")
     ax2.set_title("each step multiplies the distance by 0.8")
-    return save(fig, out)
+    return save_figure(fig, out)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

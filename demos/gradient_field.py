@@ -12,16 +12,14 @@ Run: python demos/gradient_field.py
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
 import microgradx as mg
+from microgradx.plot import pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
-sys.path.append(str(HERE))   # so that _plotting imports from any working directory
-from _plotting import pyplot, save  # noqa: E402
 
 OUT = HERE / "out"
 
@@ -56,7 +54,7 @@ def draw(X0: np.ndarray, X1: np.ndarray, G0: np.ndarray, G1: np.ndarray, path: P
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
     ax.set_title("∇(x0² + x1²) by autograd")
-    return save(fig, path)
+    return save_figure(fig, path)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

@@ -12,16 +12,14 @@ Run: python demos/learning_rates.py
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
 import microgradx as mg
+from microgradx.plot import pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
-sys.path.append(str(HERE))   # so that _plotting imports from any working directory
-from _plotting import pyplot, save  # noqa: E402
 
 OUT = HERE / "out"
 
@@ -62,7 +60,7 @@ def draw(runs: dict[str, np.ndarray], out: Path) -> Path:
     ax2.set_title("|x| changes by |1 − 2 lr| per step")
     ax2.legend()
     fig.tight_layout()
-    return save(fig, out)
+    return save_figure(fig, out)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

@@ -11,16 +11,14 @@ Run: python demos/local_minima.py
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
 import microgradx as mg
+from microgradx.plot import pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
-sys.path.append(str(HERE))   # so that _plotting imports from any working directory
-from _plotting import pyplot, save  # noqa: E402
 
 OUT = HERE / "out"
 STARTS = {"start at x = -2": -2.0, "start at x = 2": 2.0}
@@ -56,7 +54,7 @@ def draw(runs: dict[str, np.ndarray], out: Path) -> Path:
     ax.set_ylabel("f(x)")
     ax.set_title("gradient descent: the start picks the minimum")
     ax.legend()
-    return save(fig, out)
+    return save_figure(fig, out)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

@@ -18,7 +18,6 @@ Run: python demos/minibatch.py
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +26,9 @@ import microgradx as mg
 from microgradx import optim
 from microgradx.nn.layers import Linear, ReLU, Sequential
 from microgradx.nn.losses import hinge_loss
+from microgradx.plot import pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
-sys.path.append(str(HERE))   # so that _plotting imports from any working directory
-from _plotting import pyplot, save  # noqa: E402
 
 OUT = HERE / "out"
 LR = 0.05
@@ -74,7 +72,7 @@ def draw(runs: dict[str, np.ndarray], epochs: int, out: Path) -> Path:
     ax.set_ylabel("hinge loss on all points")
     ax.set_title(f"SGD, lr {LR}: same epochs, different batch sizes")
     ax.legend()
-    return save(fig, out)
+    return save_figure(fig, out)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

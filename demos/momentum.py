@@ -12,17 +12,15 @@ Run: python demos/momentum.py
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
 import microgradx as mg
 from microgradx import optim
+from microgradx.plot import pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
-sys.path.append(str(HERE))   # so that _plotting imports from any working directory
-from _plotting import pyplot, save  # noqa: E402
 
 OUT = HERE / "out"
 
@@ -70,7 +68,7 @@ def draw(runs: dict[str, np.ndarray], out: Path) -> Path:
     ax2.set_ylabel("x")
     ax2.set_title("gradient descent stops in the first dip")
     ax2.legend()
-    return save(fig, out)
+    return save_figure(fig, out)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

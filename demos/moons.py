@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 import microgradx as mg
+from microgradx.plot import pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
-sys.path.append(str(HERE))   # so that _plotting imports from any working directory
-from _plotting import pyplot, save  # noqa: E402
 
 OUT = HERE / "out"
 
@@ -67,7 +66,7 @@ def draw(model: mg.nn.MLP, X: np.ndarray, y: np.ndarray, out_dir: Path = OUT) ->
     ax.scatter(X[:, 0], X[:, 1], c=y, s=30, cmap=plt.cm.Spectral, edgecolors="k")
     ax.set_title("MLP(2, [16, 16, 1]) on two moons")
     fig.tight_layout()
-    written.append(save(fig, out_dir / "moons.png", crop=False))
+    written.append(save_figure(fig, out_dir / "moons.png", crop=False))
     if hasattr(mg, "render_graph"):
         neuron = model.layers[0].neurons[0]
         for i, w in enumerate(neuron.w):

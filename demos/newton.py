@@ -11,14 +11,12 @@ Run: python demos/newton.py
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import microgradx as mg
+from microgradx.plot import pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
-sys.path.append(str(HERE))   # so that _plotting imports from any working directory
-from _plotting import pyplot, save  # noqa: E402
 
 OUT = HERE / "out"
 
@@ -65,7 +63,7 @@ def draw(xs: list[float], gd: list[float], out: Path) -> Path:
     ax.legend()
     ax.set_title("Newton's method, f' and f'' by autograd")
     fig.tight_layout()
-    return save(fig, out / "newton.png", crop=False)
+    return save_figure(fig, out / "newton.png", crop=False)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

@@ -13,17 +13,15 @@ Run: python demos/numerical_diff.py
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 
 import microgradx as mg
 from microgradx.gradcheck import numerical_diff
+from microgradx.plot import pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
-sys.path.append(str(HERE))   # so that _plotting imports from any working directory
-from _plotting import pyplot, save  # noqa: E402
 
 OUT = HERE / "out"
 FIT_RANGE = (1e-4, 1e-1)   # h where truncation error dominates round-off
@@ -82,7 +80,7 @@ def draw(slopes: dict[float, tuple[float, float]], hs: np.ndarray, errors: dict[
               title="Truncation error falls with h, round-off rises", ylim=(1e-13, 1))
     right.legend(loc="upper center", fontsize=8)
     fig.tight_layout()
-    return save(fig, out_dir / "numerical_diff.png", crop=False)
+    return save_figure(fig, out_dir / "numerical_diff.png", crop=False)
 
 
 def main(n_steps: int = 49, out_dir: Path = OUT) -> dict:

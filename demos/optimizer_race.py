@@ -24,17 +24,14 @@ Run: python demos/optimizer_race.py
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from microgradx import optim
-from microgradx.plot import optimizer_paths, surface
+from microgradx.plot import optimizer_paths, pyplot, save_figure, surface
 
 HERE = Path(__file__).resolve().parent
-sys.path.append(str(HERE))   # so that _plotting imports from any working directory
-from _plotting import pyplot, save  # noqa: E402
 
 OUT = HERE / "out"
 
@@ -95,7 +92,7 @@ def race(problem: str, steps: int, out_dir: Path) -> tuple[dict[str, np.ndarray]
                                bounds=spec["bounds"])
     ax.plot(*spec["minimum"], "r*", markersize=14, markeredgecolor="k")
     ax.set_title(f"{problem}: {steps} steps from {spec['start']}")
-    return paths, made, save(fig, Path(out_dir) / f"race_{problem}.png")
+    return paths, made, save_figure(fig, Path(out_dir) / f"race_{problem}.png")
 
 
 def draw_losses(losses: dict[str, dict[str, np.ndarray]], out: Path) -> Path:
@@ -110,7 +107,7 @@ def draw_losses(losses: dict[str, dict[str, np.ndarray]], out: Path) -> Path:
         ax.set_title(problem)
     np.atleast_1d(axes)[-1].legend(fontsize="small", ncol=2)
     fig.tight_layout()
-    return save(fig, out)
+    return save_figure(fig, out)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

@@ -15,17 +15,14 @@ Run: python demos/saddle_point.py
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from microgradx import optim
-from microgradx.plot import optimizer_paths
+from microgradx.plot import optimizer_paths, pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
-sys.path.append(str(HERE))   # so that _plotting imports from any working directory
-from _plotting import pyplot, save  # noqa: E402
 
 OUT = HERE / "out"
 
@@ -59,7 +56,7 @@ def draw(out: Path) -> tuple[Path, dict[str, np.ndarray]]:
     ax2.set_ylabel("|y| (distance from the ridge)")
     ax2.set_title("escaping the saddle")
     ax2.legend(fontsize="small")
-    return save(fig, out), paths
+    return save_figure(fig, out), paths
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

@@ -12,16 +12,14 @@ Run: python demos/simple_net.py
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
 import microgradx as mg
+from microgradx.plot import pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
-sys.path.append(str(HERE))   # so that _plotting imports from any working directory
-from _plotting import pyplot, save  # noqa: E402
 
 OUT = HERE / "out"
 
@@ -58,7 +56,7 @@ def draw(auto: np.ndarray, numeric: np.ndarray, out: Path) -> Path:
         ax.set_yticks(range(2))
         fig.colorbar(im, ax=ax, shrink=0.8)
     fig.tight_layout()
-    return save(fig, out / "simple_net.png", crop=False)
+    return save_figure(fig, out / "simple_net.png", crop=False)
 
 
 def main(out_dir: Path = OUT, fast: bool = False) -> dict:

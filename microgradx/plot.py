@@ -30,7 +30,7 @@ from .value import Value
 
 __all__ = [
     "loss_curve", "decision_boundary", "optimizer_paths", "loss_landscape",
-    "filter_normalize", "random_directions", "surface",
+    "filter_normalize", "random_directions", "surface", "pyplot", "save_figure",
 ]
 
 MAX_GRID_POINTS = 250_000
@@ -39,7 +39,7 @@ MAX_GRID_POINTS = 250_000
 
 # ---- matplotlib, lazily ------------------------------------------------------
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
     try:
         import matplotlib
     except ImportError as err:
@@ -62,11 +62,11 @@ def _headless() -> bool:
 
 def _axes(ax: Any, figsize: tuple[float, float] = (6, 4.5)) -> tuple[Any, Any]:
     if ax is None:
-        fig, ax = _pyplot().subplots(figsize=figsize)
+        fig, ax = pyplot().subplots(figsize=figsize)
         return fig, ax
     if not hasattr(ax, "plot") or not hasattr(ax, "figure"):
         raise TypeError(f"ax must be a matplotlib Axes (or None for a new figure), got {type(ax).__name__}")
-    _pyplot()
+    pyplot()
     return ax.figure, ax
 
 
@@ -78,6 +78,24 @@ def _save(fig: Any, path: str | os.PathLike | None) -> None:
         raise ValueError(f"path {str(path)!r} has no suffix; name the format, e.g. 'loss.png' or 'loss.svg'")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, bbox_inches="tight")
+
+
+def save_figure(fig: Any, path: str | os.PathLike, crop: bool = True) -> Path:
+    """Write ``fig`` to ``path`` at 100 dpi (making its folder), close it, return the path.
+
+    ``crop`` trims the blank margin (``bbox_inches="tight"``); without it the
+    picture keeps the figure's own size.
+
+    >>> import tempfile
+    >>> fig, ax = pyplot().subplots()
+    >>> save_figure(fig, Path(tempfile.mkdtemp()) / "pictures" / "empty.png").name
+    'empty.png'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, bbox_inches="tight" if crop else None)
+    pyplot().close(fig)
+    return path
 
 
 # ---- checking inputs ---------------------------------------------------------
@@ -283,7 +301,7 @@ def decision_boundary(model: Any, X: Any, y: Any, ax: Any = None,
     else:
         Z, n_classes = s.argmax(axis=1).astype(float), s.shape[1]
     fig, ax = _axes(ax, (5.5, 4.5))
-    plt = _pyplot()
+    plt = pyplot()
     classes = np.unique(y)
     n_colors = max(n_classes, len(classes))
     colors = [plt.cm.Spectral(k / max(n_colors - 1, 1)) for k in range(n_colors)]
@@ -626,7 +644,7 @@ def loss_landscape(model: Any, loss_fn: Callable[[Any, Any, Any], Any], X: Any, 
     finally:
         _set(params, base, d1, d2, 0.0, 0.0)
     A, B = np.meshgrid(coords, coords)
-    plt = _pyplot()
+    plt = pyplot()
     fig = plt.figure(figsize=(11, 4.5))
     ax = fig.add_subplot(1, 2, 1)
     shown = np.where(np.isfinite(L), L, np.nan)

@@ -75,7 +75,7 @@ def test_demo_has_a_docstring_and_is_listed(name):
 
 def test_readme_lists_every_demo_and_links_their_pictures(runs):
     readme = (DEMOS / "README.md").read_text()
-    for name in cli.list_demos():       # every demo; helpers such as _plotting.py are not demos
+    for name in cli.list_demos():
         assert f"[`{name}.py`]({name}.py)" in readme, f"{name}.py missing from demos/README.md"
     written = {Path(f).name for result, _, _ in runs.values() for f in result["files"]}
     written.discard("neuron_graph.dot")
