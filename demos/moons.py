@@ -72,9 +72,11 @@ def draw(model: mg.nn.MLP, X: np.ndarray, y: np.ndarray, out_dir: Path = OUT) ->
         for i, w in enumerate(neuron.w):
             w.label = f"w{i}"
         neuron.b.label = "b"
-        x = [mg.Value(float(v), label=f"x{i}") for i, v in enumerate(X[0])]
+        point = next((p for p in X if neuron(list(p)).data > 0), X[0])   # a point where it fires
+        x = [mg.Value(float(v), label=f"x{i}") for i, v in enumerate(point)]
         act = neuron(x)
         act.label = "out"
+        neuron.zero_grad()                  # show this one pass's gradients, not training's
         act.backward()
         try:
             written.append(mg.render_graph(act, out_dir / "neuron.svg"))
