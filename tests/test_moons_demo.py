@@ -53,3 +53,8 @@ def test_moons_demo_writes_the_boundary_and_the_neuron_graph(tmp_path):
     if shutil.which("dot"):
         svg = (tmp_path / "neuron.svg").read_text()
         assert "w0" in svg and "x1" in svg and "out" in svg
+    # the graph shows one backward pass where the neuron fires: d out/d w_i = x_i, d out/d b = 1
+    neuron = model.layers[0].neurons[0]
+    point = next(p for p in X if neuron(list(p)).data > 0)
+    assert neuron.b.grad == 1.0
+    assert [w.grad for w in neuron.w] == [float(v) for v in point]
