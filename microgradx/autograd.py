@@ -101,10 +101,12 @@ class Node:
     unary or binary op are ``_a`` and ``_b`` (``_b`` None for unary); an
     n-ary op (one with ``vjp_all``) keeps the tuple of all its inputs in
     ``_a``. Two slots instead of a tuple: one object less per node to
-    allocate, free and have the cyclic garbage collector walk.
+    allocate, free and have the cyclic garbage collector walk. ``_g`` and
+    ``_next`` are used only during a backward pass (the gradient gathered so
+    far, and the next node of the same generation waiting its turn).
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_ctx", "_g", "_gen")
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_ctx", "_g", "_gen", "_next")
     requires_grad = True
     _scalar_face = False
 
@@ -191,10 +193,13 @@ def unlink(node: Node) -> None:
     node._gen = 0
 
 
-def _buckets(roots: Sequence[Node]) -> list[list[Node]]:
-    """One list per generation up to the highest root's. None stays empty: a
-    node's deepest input is one generation below it, all the way down to a leaf."""
-    return [[] for _ in range(max(map(_GEN, roots)) + 1)]
+def _heads(roots: Sequence[Node]) -> list[Any]:
+    """``heads[gen]``: the node of generation ``gen`` filed last, or None.
+
+    The nodes of one generation are chained through ``_next`` (a node filed
+    sets ``_next`` to the head before it), so filing allocates nothing.
+    """
+    return [None] * (max(map(_GEN, roots)) + 1)
 
 
 def _order(roots: Sequence[Node]) -> list[Node]:
@@ -204,19 +209,23 @@ def _order(roots: Sequence[Node]) -> list[Node]:
     highest generation down. ``_g`` doubles as the met mark: it is None
     outside a backward pass, so no visited set is needed.
     """
-    buckets = _buckets(roots)
+    heads = _heads(roots)
     for r in roots:
         if r._g is None:
             r._g = 0.0
-            buckets[r._gen].append(r)
+            r._next = heads[r._gen]
+            heads[r._gen] = r
     order: list[Node] = []
-    for gen in range(len(buckets) - 1, -1, -1):
-        for node in buckets[gen]:
+    for gen in range(len(heads) - 1, -1, -1):
+        node = heads[gen]
+        while node is not None:
             order.append(node)
             for p in parents_of(node):
                 if p._g is None:
                     p._g = 0.0
-                    buckets[p._gen].append(p)
+                    p._next = heads[p._gen]
+                    heads[p._gen] = p
+            node._next, node = None, node._next
     return order
 
 
@@ -324,27 +333,32 @@ def _accumulate(p: Node, gp: Any) -> None:
 def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
     """The plain (raw-number) pass for Values: ordering and chain rule in one loop.
 
-    Each node is taken from its generation's bucket, adds its gradient to
+    Each node is taken from its generation's chain, adds its gradient to
     ``.grad`` and sends one share to each input. An input met for the first
     time is filed under its generation, which is lower than every node that
-    uses it, so its gradient is complete by the time its bucket is reached.
+    uses it, so its gradient is complete by the time its chain is reached.
     ``_g`` holds the gradient gathered in this pass (None: not met yet).
     """
-    buckets: list[Any] = _buckets(roots)
+    heads = _heads(roots)
     for r, s in zip(roots, seeds):
         if r._g is None:
             r._g = s
-            buckets[r._gen].append(r)
+            r._next = heads[r._gen]
+            heads[r._gen] = r
         else:
             r._g += s
+    node = None
     try:
-        for gen in range(len(buckets) - 1, -1, -1):
-            for node in buckets[gen]:
+        for gen in range(len(heads) - 1, -1, -1):
+            node = heads[gen]
+            heads[gen] = None
+            while node is not None:
                 g = node._g
                 node._g = None
                 node.grad += g
                 op = node._op
                 if op is None:
+                    node._next, node = None, node._next
                     continue
                 a = node._a
                 b = node._b
@@ -357,12 +371,14 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                     gb = vb(g, y, ad, bd)
                     if a._g is None:
                         a._g = ga
-                        buckets[a._gen].append(a)
+                        a._next = heads[a._gen]
+                        heads[a._gen] = a
                     else:
                         a._g += ga
                     if b._g is None:
                         b._g = gb
-                        buckets[b._gen].append(b)
+                        b._next = heads[b._gen]
+                        heads[b._gen] = b
                     else:
                         b._g += gb
                 elif op.vjp_all is None:
@@ -373,7 +389,8 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                         ga = op.vjps[0](g, node.data, a.data, *ctx)
                     if a._g is None:
                         a._g = ga
-                        buckets[a._gen].append(a)
+                        a._next = heads[a._gen]
+                        heads[a._gen] = a
                     else:
                         a._g += ga
                 else:
@@ -383,14 +400,16 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                     for p, gp in zip(a, op.vjp_all(g, node.data, *args)):
                         if p._g is None:
                             p._g = gp
-                            buckets[p._gen].append(p)
+                            p._next = heads[p._gen]
+                            heads[p._gen] = p
                         else:
                             p._g += gp
-            buckets[gen] = None              # free the list as we go
+                node._next, node = None, node._next
     except BaseException:
-        for nodes in buckets:
-            for node in nodes or ():
-                node._g = None
+        for rest in [node, *heads]:              # the chain being worked on, then those waiting
+            while rest is not None:
+                rest._g = None
+                rest._next, rest = None, rest._next
         raise
 
 

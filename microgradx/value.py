@@ -111,7 +111,7 @@ class Value(Node):
     # A number operand is saved with the node (its ``_ctx``) rather than made
     # into a constant leaf: the VJPs see it in the same argument position.
     # + and * between two Values are the bulk of every scalar graph, so their
-    # node is built inline; everything else goes through _make.
+    # node is built inline; with a number operand an op is a unary node (_unary).
     def __add__(self, other: Any) -> Value:
         if type(other) is Value and MODE[0] == 1:
             v = _new(Value)
@@ -129,8 +129,7 @@ class Value(Node):
             return v
         if type(other) is Value:
             return _make(self.data + other.data, (self, other), _ADD)
-        c = _number(other)
-        return _make(self.data + c, (self,), _ADD, (c,))
+        return self._unary(_ADD, _number(other))
 
     def __mul__(self, other: Any) -> Value:
         if type(other) is Value and MODE[0] == 1:
@@ -149,26 +148,22 @@ class Value(Node):
             return v
         if type(other) is Value:
             return _make(self.data * other.data, (self, other), _MUL)
-        c = _number(other)
-        return _make(self.data * c, (self,), _MUL, (c,))
+        return self._unary(_MUL, _number(other))
 
     def __sub__(self, other: Any) -> Value:
         if type(other) is Value:
             return _make(self.data - other.data, (self, other), ops.SUB)
-        c = _number(other)
-        return _make(self.data - c, (self,), ops.SUB, (c,))
+        return self._unary(ops.SUB, _number(other))
 
     def __truediv__(self, other: Any) -> Value:
         if type(other) is Value:
             return _make(ops._div(self.data, other.data), (self, other), ops.DIV)
-        c = _number(other)
-        return _make(ops._div(self.data, c), (self,), ops.DIV, (c,))
+        return self._unary(ops.DIV, _number(other))
 
     def __pow__(self, other: Any) -> Value:
         if type(other) is Value:
             return _make(ops._pow(self.data, other.data), (self, other), ops.POW)
-        c = _check_number(other, "the exponent of **")
-        return _make(ops._pow(self.data, c), (self,), ops.POW, (c,))
+        return self._unary(ops.POW, _check_number(other, "the exponent of **"))
 
     __radd__ = __add__
     __rmul__ = __mul__
