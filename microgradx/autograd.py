@@ -215,6 +215,9 @@ def backward(
             if fast and roots[0]._scalar_face:
                 _backward_scalar(order)
                 return None
+            if fast and not any(r._scalar_face for r in roots):
+                _backward_tensor(order)
+                return None
             return _backward_general(order, create_graph, inputs)
     finally:
         for n in order:
@@ -247,14 +250,49 @@ def _backward_general(order: list[Node], create_graph: bool, inputs: Sequence[No
             args.extend(node._ctx)
         if op.vjp_all is not None:
             pgrads = op.vjp_all(g, y, *args)
+            upstream = None
         else:
             pgrads = [vjp(g, y, *args) if p.requires_grad else None for p, vjp in zip(prev, op.vjps)]
+            upstream = g
         for p, gp in zip(prev, pgrads):
             if p.requires_grad:
                 if check is not None:
                     check(node, p, gp)
-                _accumulate(p, p._fit_grad(gp, g))
+                _accumulate(p, p._fit_grad(gp, upstream))
     return None if inputs is None else found
+
+
+def _backward_tensor(order: list[Node]) -> None:
+    """The plain (raw-array) pass for Tensors: gradients are kept on leaves only.
+
+    A gradient is fitted (``_fit_grad``: summed back to the input's shape, cast
+    to its dtype, copied if a leaf would share it) only when it goes to a leaf
+    or its shape or dtype differ; between op nodes it passes as it is.
+    """
+    for node in order:
+        g = node._g
+        if type(g) is float:
+            continue                     # no gradient reached this tensor
+        op = node._op
+        if op is None:
+            node._store_grad(g)
+            continue
+        prev = node._prev
+        y = node.data
+        args = [p.data for p in prev]
+        if node._ctx is not None:
+            args.extend(node._ctx)
+        if op.vjp_all is not None:
+            for p, gp in zip(prev, op.vjp_all(g, y, *args)):
+                if p.requires_grad:
+                    _accumulate(p, p._fit_grad(gp, None))
+            continue
+        for p, vjp, x in zip(prev, op.vjps, args):
+            if p.requires_grad:
+                gp = vjp(g, y, *args)
+                if p._op is None or gp.shape != x.shape or gp.dtype != x.dtype:
+                    gp = p._fit_grad(gp, g)
+                _accumulate(p, gp)
 
 
 def _accumulate(p: Node, gp: Any) -> None:

@@ -211,14 +211,19 @@ def _node_method(name: str, raw_fn: Callable) -> Callable:
 
 
 def _sum_to_array(x: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum the axes NumPy broadcasting added or stretched, giving a new array of ``shape``."""
     x = np.asarray(x)
     if x.shape == shape:
         return x
     lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1
-    )
-    return x.sum(axis=axes, keepdims=True).reshape(shape)
+    stretched = tuple(i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1)
+    if stretched:
+        x = x.sum(axis=stretched, keepdims=True)
+    if lead > 0:
+        x = x.sum(axis=tuple(range(lead)))
+    if x.shape != shape:
+        raise ValueError(f"sum_to: a gradient of shape {x.shape} cannot be summed to shape {shape}")
+    return x
 
 
 def _scatter_array(g: np.ndarray, shape: tuple, index: Any) -> np.ndarray:

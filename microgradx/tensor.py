@@ -58,16 +58,18 @@ def _make(data: Any, prev: tuple, op: ops.Op, ctx: tuple | None = None) -> Tenso
     t.grad = None
     t.label = ""
     t._g = None
-    if MODE[0] and any(p.requires_grad for p in prev):
-        t.requires_grad = True
-        t._prev, t._op, t._ctx = prev, op, ctx
-        if MODE[0] == 2:
-            from .anomaly import check_forward
+    t.requires_grad = False
+    t._prev, t._op, t._ctx = _EMPTY, None, None
+    if MODE[0]:
+        for p in prev:
+            if p.requires_grad:
+                t.requires_grad = True
+                t._prev, t._op, t._ctx = prev, op, ctx
+                if MODE[0] == 2:
+                    from .anomaly import check_forward
 
-            check_forward(t)
-    else:
-        t.requires_grad = False
-        t._prev, t._op, t._ctx = _EMPTY, None, None
+                    check_forward(t)
+                break
     return t
 
 
@@ -446,22 +448,33 @@ class Tensor(Node):
         return _constant(np.asarray(g))
 
     def _fit_grad(self, g: Any, upstream: Any) -> Any:
-        if g.shape != self.data.shape:
-            g = ops.sum_to(g, self.data.shape)
-        if g.dtype != self.data.dtype and not isinstance(g, Tensor):
-            g = g.astype(self.data.dtype)
-        if g is upstream and self._op is None and isinstance(g, np.ndarray):
-            g = g.copy()     # passed through unchanged: other inputs may hold the same array
+        """``g`` as this tensor's gradient: summed to its shape, in its dtype.
+
+        A leaf keeps its gradient as ``.grad``, so it gets an array nobody else
+        holds. A VJP of the op table returns a new array, a view, or
+        ``upstream`` (the gradient it was given) itself; only the last two are
+        copied. ``upstream`` None: results of n-ary and user-defined VJPs, which
+        may return any array, are always copied.
+        """
+        data = self.data
+        if g.shape != data.shape:
+            g = ops.sum_to(g, data.shape)
+        if isinstance(g, Tensor):
+            return g
+        if g.dtype != data.dtype:
+            return g.astype(data.dtype)
+        if self._op is None and (upstream is None or g is upstream or g.base is not None):
+            return np.array(g)
         return g
 
     def _store_grad(self, g: Any) -> None:
         if self._op is not None:
             return
-        if self.grad is None:
-            owned = type(g) is np.ndarray and g.flags.owndata and g.flags.writeable
-            self.grad = g if owned or isinstance(g, Tensor) else np.array(g)
-        else:
-            self.grad = self.grad + g
+        if self.grad is not None:
+            g = self.grad + g
+        if type(g) is not np.ndarray and not isinstance(g, Tensor):
+            g = np.asarray(g)            # a NumPy scalar, from 0-d arithmetic
+        self.grad = g
 
 
 def _clean_index(index: Any) -> Any:
@@ -508,3 +521,4 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
         raise ValueError(f"stack: all shapes must be equal, got {[t.shape for t in ts]}")
     ax = _normalize_axis(axis, ts[0].ndim + 1, "stack")[0]
     return _make(np.stack([t.data for t in ts], axis=ax), ts, ops.STACK, (ax, len(ts)))
+
