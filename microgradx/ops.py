@@ -193,6 +193,8 @@ def sign(x: Any) -> Any:
 
 def step(x: Any, slope: float = 0.0) -> Any:
     """1 where x > 0, else ``slope``: the derivative of (leaky) relu, as data."""
+    if slope == 0.0 and type(x) is np.ndarray:
+        return x > 0
     raw = _is_raw(x)
     x = data_of(x)
     if isinstance(x, np.ndarray):
@@ -243,7 +245,15 @@ def _expand(g: Any, shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
     return g if keepdims or axis is None else g.reshape(_kept_shape(shape, axis))
 
 
-broadcast_to = _node_method("broadcast_to", np.broadcast_to)
+def _broadcast_array(x: Any, shape: tuple) -> np.ndarray:
+    """x repeated to ``shape``, as a new array: for the small gradients of a
+    training step far cheaper than the read-only view np.broadcast_to makes."""
+    out = np.empty(shape, dtype=np.result_type(x))
+    out[...] = x
+    return out
+
+
+broadcast_to = _node_method("broadcast_to", _broadcast_array)
 sum_to = _node_method("sum_to", _sum_to_array)
 scatter = _node_method("_scatter", _scatter_array)
 
