@@ -385,7 +385,17 @@ def _stack_vjp(g: Any, y: Any, *args: Any) -> tuple:
     return tuple(g[lead + (i,)] for i in range(n))
 
 
+def _linear_array(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.matmul(x, w)
+    out += b                  # the product is new: add the bias in place
+    return out
+
+
 MATMUL = Op("matmul", None, np.matmul, (_matmul_ga, _matmul_gb), symbol="@")
+LINEAR = Op("linear", None, _linear_array,
+            (lambda g, y, x, w, b: _matmul_ga(g, y, x, w),
+             lambda g, y, x, w, b: _matmul_gb(g, y, x, w),
+             lambda g, y, x, w, b: sum_to(g, b.shape)))
 SUM_AXIS = Op("sum_axis", None, lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
               (lambda g, y, x, axis, keepdims: broadcast_to(_expand(g, x.shape, axis, keepdims),
                                                             x.shape),), symbol="sum")

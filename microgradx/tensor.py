@@ -25,7 +25,7 @@ import numpy as np
 from . import ops
 from .autograd import MODE, Node
 
-__all__ = ["Tensor", "cat", "stack"]
+__all__ = ["Tensor", "cat", "stack", "linear"]
 
 _new = object.__new__
 _EMPTY: tuple = ()
@@ -522,3 +522,26 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     ax = _normalize_axis(axis, ts[0].ndim + 1, "stack")[0]
     return _make(np.stack([t.data for t in ts], axis=ax), ts, ops.STACK, (ax, len(ts)))
 
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """``x @ weight + bias`` as one graph node: what a Linear layer computes.
+
+    ``weight`` has shape (nin, nout), ``bias`` shape (nout,) and weight's
+    dtype; ``x`` has shape (..., nin). One node instead of two, and the bias
+    is added to the new product in place.
+
+    >>> W = Tensor(np.ones((3, 2)), requires_grad=True); b = Tensor([0.5, -0.5])
+    >>> linear(Tensor(np.ones((4, 3))), W, b).data[0]
+    array([3.5, 2.5])
+    """
+    if weight.ndim != 2 or bias.shape != weight.shape[1:] or bias.dtype != weight.dtype:
+        raise ValueError(
+            f"linear: weight must have shape (nin, nout) and bias shape (nout,) in weight's dtype, "
+            f"got weight {weight.shape} {weight.dtype} and bias {bias.shape} {bias.dtype}"
+        )
+    if x.ndim == 0 or x.shape[-1] != weight.shape[0]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}: "
+            f"its last dimension must be {weight.shape[0]}"
+        )
+    return _make(ops.LINEAR.array(x.data, weight.data, bias.data), (x, weight, bias), ops.LINEAR)
