@@ -99,8 +99,8 @@ class Node:
     Subclasses say how gradients are stored (``_store_grad``) and how a raw
     gradient becomes a node for ``create_graph`` (``_lift``). The inputs of a
     unary or binary op are ``_a`` and ``_b`` (``_b`` None for unary); an
-    n-ary op (one with ``vjp_all``) keeps the tuple of all its inputs in
-    ``_a``. Two slots instead of a tuple: one object less per node to
+    op with more inputs (or with ``vjp_all``) keeps the tuple of all its
+    inputs in ``_a``. Two slots instead of a tuple: one object less per node to
     allocate, free and have the cyclic garbage collector walk. ``_g`` and
     ``_next`` are used only during a backward pass (the gradient gathered so
     far, and the next node of the same generation waiting its turn).
@@ -158,7 +158,7 @@ def parents_of(node: Node) -> tuple:
     a = node._a
     if a is None:
         return ()
-    if node._op.vjp_all is not None:
+    if type(a) is tuple:
         return a
     b = node._b
     return (a,) if b is None else (a, b)
@@ -174,7 +174,7 @@ def link(node: Node, prev: tuple, op: Any, ctx: tuple | None) -> None:
     """
     node._op = op
     node._ctx = ctx
-    if op.vjp_all is not None:
+    if len(prev) > 2 or op.vjp_all is not None:
         node._a, node._b = prev, None
         node._gen = max(map(_GEN, prev)) + 1
     elif len(prev) == 2:
@@ -274,7 +274,9 @@ def backward(
     seeds = [r._seed(None if grads is None else grads[i]) for i, r in enumerate(roots)]
     if create_graph:
         seeds = [r._lift(s) for r, s in zip(roots, seeds)]
-    if not create_graph and inputs is None and not _anomaly_depth[0] and roots[0]._scalar_face:
+    plain = not create_graph and inputs is None and not _anomaly_depth[0]
+    faces = {r._scalar_face for r in roots}
+    if plain and faces == {True}:
         with set_grad_enabled(False):
             _backward_scalar(roots, seeds)
         return None
@@ -283,6 +285,9 @@ def backward(
         for r, s in zip(roots, seeds):
             r._g = s if type(r._g) is float and r._g == 0.0 else r._g + s
         with set_grad_enabled(create_graph):
+            if plain and faces == {False}:
+                _backward_tensor(order)
+                return None
             return _backward_general(order, create_graph, inputs)
     finally:
         for n in order:
@@ -315,14 +320,49 @@ def _backward_general(order: list[Node], create_graph: bool, inputs: Sequence[No
             args.extend(node._ctx)
         if op.vjp_all is not None:
             pgrads = op.vjp_all(g, y, *args)
+            upstream = None
         else:
             pgrads = [vjp(g, y, *args) if p.requires_grad else None for p, vjp in zip(prev, op.vjps)]
+            upstream = g
         for p, gp in zip(prev, pgrads):
             if p.requires_grad:
                 if check is not None:
                     check(node, p, gp)
-                _accumulate(p, p._fit_grad(gp, g))
+                _accumulate(p, p._fit_grad(gp, upstream))
     return None if inputs is None else found
+
+
+def _backward_tensor(order: list[Node]) -> None:
+    """The plain (raw-array) pass for Tensors: gradients are kept on leaves only.
+
+    A gradient is fitted (``_fit_grad``: summed back to the input's shape, cast
+    to its dtype, copied if a leaf would share it) only when it goes to a leaf
+    or its shape or dtype differ; between op nodes it passes as it is.
+    """
+    for node in order:
+        g = node._g
+        if type(g) is float:
+            continue                     # no gradient reached this tensor
+        op = node._op
+        if op is None:
+            node._store_grad(g)
+            continue
+        prev = parents_of(node)
+        y = node.data
+        args = [p.data for p in prev]
+        if node._ctx is not None:
+            args.extend(node._ctx)
+        if op.vjp_all is not None:
+            for p, gp in zip(prev, op.vjp_all(g, y, *args)):
+                if p.requires_grad:
+                    _accumulate(p, p._fit_grad(gp, None))
+            continue
+        for p, vjp, x in zip(prev, op.vjps, args):
+            if p.requires_grad:
+                gp = vjp(g, y, *args)
+                if p._op is None or gp.shape != x.shape or gp.dtype != x.dtype:
+                    gp = p._fit_grad(gp, g)
+                _accumulate(p, gp)
 
 
 def _accumulate(p: Node, gp: Any) -> None:
@@ -381,7 +421,7 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                         heads[b._gen] = b
                     else:
                         b._g += gb
-                elif op.vjp_all is None:
+                elif type(a) is not tuple:
                     ctx = node._ctx
                     if ctx is None:
                         ga = op.vjps[0](g, node.data, a.data)
@@ -397,7 +437,11 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                     args = [p.data for p in a]
                     if node._ctx is not None:
                         args.extend(node._ctx)
-                    for p, gp in zip(a, op.vjp_all(g, node.data, *args)):
+                    if op.vjp_all is not None:
+                        grads = op.vjp_all(g, node.data, *args)
+                    else:
+                        grads = [vjp(g, node.data, *args) for vjp in op.vjps]
+                    for p, gp in zip(a, grads):
                         if p._g is None:
                             p._g = gp
                             p._next = heads[p._gen]

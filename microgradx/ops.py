@@ -195,6 +195,8 @@ def step(x: Any, slope: float = 0.0) -> Any:
     """1 where x > 0, else ``slope``: the derivative of (leaky) relu, as data."""
     if type(x) is float:
         return 1.0 if x > 0.0 else slope
+    if slope == 0.0 and type(x) is np.ndarray:
+        return x > 0
     raw = _is_raw(x)
     x = data_of(x)
     if isinstance(x, np.ndarray):
@@ -213,14 +215,19 @@ def _node_method(name: str, raw_fn: Callable) -> Callable:
 
 
 def _sum_to_array(x: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum the axes NumPy broadcasting added or stretched, giving a new array of ``shape``."""
     x = np.asarray(x)
     if x.shape == shape:
         return x
     lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1
-    )
-    return x.sum(axis=axes, keepdims=True).reshape(shape)
+    stretched = tuple(i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1)
+    if stretched:
+        x = x.sum(axis=stretched, keepdims=True)
+    if lead > 0:
+        x = x.sum(axis=tuple(range(lead)))
+    if x.shape != shape:
+        raise ValueError(f"sum_to: a gradient of shape {x.shape} cannot be summed to shape {shape}")
+    return x
 
 
 def _scatter_array(g: np.ndarray, shape: tuple, index: Any) -> np.ndarray:
@@ -240,7 +247,15 @@ def _expand(g: Any, shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
     return g if keepdims or axis is None else g.reshape(_kept_shape(shape, axis))
 
 
-broadcast_to = _node_method("broadcast_to", np.broadcast_to)
+def _broadcast_array(x: Any, shape: tuple) -> np.ndarray:
+    """x repeated to ``shape``, as a new array: for the small gradients of a
+    training step far cheaper than the read-only view np.broadcast_to makes."""
+    out = np.empty(shape, dtype=np.result_type(x))
+    out[...] = x
+    return out
+
+
+broadcast_to = _node_method("broadcast_to", _broadcast_array)
 sum_to = _node_method("sum_to", _sum_to_array)
 scatter = _node_method("_scatter", _scatter_array)
 
@@ -375,7 +390,17 @@ def _stack_vjp(g: Any, y: Any, *args: Any) -> tuple:
     return tuple(g[lead + (i,)] for i in range(n))
 
 
+def _linear_array(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.matmul(x, w)
+    out += b                  # the product is new: add the bias in place
+    return out
+
+
 MATMUL = Op("matmul", None, np.matmul, (_matmul_ga, _matmul_gb), symbol="@")
+LINEAR = Op("linear", None, _linear_array,
+            (lambda g, y, x, w, b: _matmul_ga(g, y, x, w),
+             lambda g, y, x, w, b: _matmul_gb(g, y, x, w),
+             lambda g, y, x, w, b: sum_to(g, b.shape)))
 SUM_AXIS = Op("sum_axis", None, lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
               (lambda g, y, x, axis, keepdims: broadcast_to(_expand(g, x.shape, axis, keepdims),
                                                             x.shape),), symbol="sum")

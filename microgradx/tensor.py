@@ -25,7 +25,7 @@ import numpy as np
 from . import ops
 from .autograd import MODE, Node, link, unlink
 
-__all__ = ["Tensor", "cat", "stack"]
+__all__ = ["Tensor", "cat", "stack", "linear"]
 
 _new = object.__new__
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
@@ -57,16 +57,18 @@ def _make(data: Any, prev: tuple, op: ops.Op, ctx: tuple | None = None) -> Tenso
     t.grad = None
     t.label = ""
     t._g = None
-    if MODE[0] and any(p.requires_grad for p in prev):
-        t.requires_grad = True
-        link(t, prev, op, ctx)
-        if MODE[0] == 2:
-            from .anomaly import check_forward
+    if MODE[0]:
+        for p in prev:
+            if p.requires_grad:
+                t.requires_grad = True
+                link(t, prev, op, ctx)
+                if MODE[0] == 2:
+                    from .anomaly import check_forward
 
-            check_forward(t)
-    else:
-        t.requires_grad = False
-        unlink(t)
+                    check_forward(t)
+                return t
+    t.requires_grad = False
+    unlink(t)
     return t
 
 
@@ -446,22 +448,33 @@ class Tensor(Node):
         return _constant(np.asarray(g))
 
     def _fit_grad(self, g: Any, upstream: Any) -> Any:
-        if g.shape != self.data.shape:
-            g = ops.sum_to(g, self.data.shape)
-        if g.dtype != self.data.dtype and not isinstance(g, Tensor):
-            g = g.astype(self.data.dtype)
-        if g is upstream and self._op is None and isinstance(g, np.ndarray):
-            g = g.copy()     # passed through unchanged: other inputs may hold the same array
+        """``g`` as this tensor's gradient: summed to its shape, in its dtype.
+
+        A leaf keeps its gradient as ``.grad``, so it gets an array nobody else
+        holds. A VJP of the op table returns a new array, a view, or
+        ``upstream`` (the gradient it was given) itself; only the last two are
+        copied. ``upstream`` None: results of n-ary and user-defined VJPs, which
+        may return any array, are always copied.
+        """
+        data = self.data
+        if g.shape != data.shape:
+            g = ops.sum_to(g, data.shape)
+        if isinstance(g, Tensor):
+            return g
+        if g.dtype != data.dtype:
+            return g.astype(data.dtype)
+        if self._op is None and (upstream is None or g is upstream or g.base is not None):
+            return np.array(g)
         return g
 
     def _store_grad(self, g: Any) -> None:
         if self._op is not None:
             return
-        if self.grad is None:
-            owned = type(g) is np.ndarray and g.flags.owndata and g.flags.writeable
-            self.grad = g if owned or isinstance(g, Tensor) else np.array(g)
-        else:
-            self.grad = self.grad + g
+        if self.grad is not None:
+            g = self.grad + g
+        if type(g) is not np.ndarray and not isinstance(g, Tensor):
+            g = np.asarray(g)            # a NumPy scalar, from 0-d arithmetic
+        self.grad = g
 
 
 def _clean_index(index: Any) -> Any:
@@ -508,3 +521,27 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
         raise ValueError(f"stack: all shapes must be equal, got {[t.shape for t in ts]}")
     ax = _normalize_axis(axis, ts[0].ndim + 1, "stack")[0]
     return _make(np.stack([t.data for t in ts], axis=ax), ts, ops.STACK, (ax, len(ts)))
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """``x @ weight + bias`` as one graph node: what a Linear layer computes.
+
+    ``weight`` has shape (nin, nout), ``bias`` shape (nout,) and weight's
+    dtype; ``x`` has shape (..., nin). One node instead of two, and the bias
+    is added to the new product in place.
+
+    >>> W = Tensor(np.ones((3, 2)), requires_grad=True); b = Tensor([0.5, -0.5])
+    >>> linear(Tensor(np.ones((4, 3))), W, b).data[0]
+    array([3.5, 2.5])
+    """
+    if weight.ndim != 2 or bias.shape != weight.shape[1:] or bias.dtype != weight.dtype:
+        raise ValueError(
+            f"linear: weight must have shape (nin, nout) and bias shape (nout,) in weight's dtype, "
+            f"got weight {weight.shape} {weight.dtype} and bias {bias.shape} {bias.dtype}"
+        )
+    if x.ndim == 0 or x.shape[-1] != weight.shape[0]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}: "
+            f"its last dimension must be {weight.shape[0]}"
+        )
+    return _make(ops.LINEAR.array(x.data, weight.data, bias.data), (x, weight, bias), ops.LINEAR)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Node
-from ..tensor import Tensor
+from ..tensor import Tensor, linear
 from .init import init_weights, make_rng
 from .module import Module
 
@@ -82,8 +82,7 @@ class Linear(Module):
                 f"{self!r} expects inputs whose last dimension is {self.nin}, got shape {x.shape} "
                 f"(weight has shape {self.weight.shape}); reshape the input to (batch, {self.nin})"
             )
-        out = x @ self.weight
-        return out + self.bias if self.bias is not None else out
+        return x @ self.weight if self.bias is None else linear(x, self.weight, self.bias)
 
     def __repr__(self) -> str:
         extra = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
