@@ -146,6 +146,16 @@ def test_mse_gradient_reaches_a_target_tensor_too():
     np.testing.assert_allclose(ty.grad, ry.grad.numpy(), rtol=1e-12)
 
 
+def test_hinge_gradient_reaches_a_label_tensor_and_constant_labels_stay_out_of_the_graph():
+    s = mg.Tensor(np.array([0.5, -2.0, 3.0]), requires_grad=True)
+    y = mg.Tensor(np.array([1.0, -1.0, -1.0]), requires_grad=True)
+    hinge_loss(s, y).backward()           # mean(relu(1 - y s)): margins 0.5, -1, 4
+    np.testing.assert_array_equal(s.grad, np.array([-1.0, 0.0, 1.0]) / 3)
+    np.testing.assert_array_equal(y.grad, np.array([-0.5, 0.0, -3.0]) / 3)
+    leaves = mg.autograd.leaves(hinge_loss(s, [1, -1, -1]))
+    assert leaves == [s]
+
+
 @pytest.mark.parametrize("kind", list(TORCH))
 def test_value_losses_end_in_one_sum_node(kind):
     x, y = ([0.3, 0.6, 0.2], [1.0, -1.0, 1.0]) if kind == "hinge" else ([0.3, 0.6, 0.2], [1.0, 0.0, 1.0])
