@@ -547,3 +547,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
         )
     return _make(ops.LINEAR.array(xd, wd, bd), (x, weight, bias), ops.LINEAR)
 
+
+def _nll(lp: Tensor, idx: np.ndarray) -> Tensor:
+    """``-mean(lp[i, idx[i]])``: the negative log-likelihood of (N, C) log-probabilities, one node.
+
+    For nn.cross_entropy, which checks the shapes and the class indices.
+    """
+    return _make(ops.NLL.array(lp.data, idx), (lp,), ops.NLL, (idx,))

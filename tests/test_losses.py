@@ -218,6 +218,13 @@ def test_cross_entropy_equals_central_differences(xy):
     np.testing.assert_allclose(grad, num, rtol=1e-5, atol=1e-8)
 
 
+def test_cross_entropy_is_log_softmax_then_one_nll_node_and_has_second_derivatives():
+    x = mg.Tensor(np.random.default_rng(3).normal(size=(4, 3)), requires_grad=True)
+    loss = cross_entropy(x, [0, 2, 2, 1])
+    assert loss.op == "nll" and loss.parents[0].op == "log_softmax"
+    assert mg.gradgradcheck(lambda t: cross_entropy(t * t, [0, 2, 2, 1]), [x]).ok
+
+
 def test_cross_entropy_and_bce_with_logits_are_stable_at_1000():
     torch = pytest.importorskip("torch")
     x = np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0], [0.0, 0.0, -1000.0]])

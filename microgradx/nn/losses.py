@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Node
-from ..tensor import Tensor
+from ..tensor import Tensor, _nll
 from ..value import Value, dot
 from ..value import sum as vsum
 
@@ -229,8 +229,7 @@ def cross_entropy(logits: Any, targets: Any) -> Tensor:
     n, c = x.shape
     if n == 0 or c == 0:
         raise ValueError(f"cross_entropy: logits of shape {x.shape} hold no samples or no classes")
-    idx = _class_indices(targets, n, c)
-    return -x.log_softmax(axis=1)[np.arange(n), idx].mean()
+    return _nll(x.log_softmax(axis=1), _class_indices(targets, n, c))
 
 
 def _class_indices(targets: Any, n: int, c: int) -> np.ndarray:
