@@ -377,6 +377,17 @@ def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
 
+def _nll_array(lp: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    return -(lp[np.arange(len(idx)), idx].sum() * (1.0 / len(idx)))
+
+
+def _onehot(idx: np.ndarray, like: Any) -> np.ndarray:
+    x = data_of(like)
+    out = np.zeros(x.shape, x.dtype)
+    out[np.arange(len(idx)), idx] = 1
+    return out
+
+
 def _cat_vjp(g: Any, y: Any, *args: Any) -> tuple:
     axis, sizes = args[-2], args[-1]
     cuts = np.cumsum((0,) + tuple(sizes))
@@ -420,5 +431,6 @@ SOFTMAX = Op("softmax", None, _softmax,
              (lambda g, y, x, axis: y * (g - (g * y).sum(axis=axis, keepdims=True)),))
 LOG_SOFTMAX = Op("log_softmax", None, _log_softmax,
                  (lambda g, y, x, axis: g - exp(y) * g.sum(axis=axis, keepdims=True),))
+NLL = Op("nll", None, _nll_array, (lambda g, y, lp, idx: _onehot(idx, lp) * (g * (-1.0 / len(idx))),))
 CAT = Op("cat", None, None, vjp_all=_cat_vjp)
 STACK = Op("stack", None, None, vjp_all=_stack_vjp)

@@ -434,7 +434,7 @@ class Tensor(Node):
                     f"backward() on a tensor of shape {self.shape} needs grad= of that shape "
                     "(the upstream gradient); or reduce it to a scalar first, e.g. out.sum()"
                 )
-            return np.ones_like(self.data)
+            return np.ones(self.data.shape, self.data.dtype)
         if isinstance(grad, Tensor):
             grad = grad.data
         g = _as_array(grad, self.dtype, "backward(grad)")
@@ -534,14 +534,23 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
     >>> linear(Tensor(np.ones((4, 3))), W, b).data[0]
     array([3.5, 2.5])
     """
-    if weight.ndim != 2 or bias.shape != weight.shape[1:] or bias.dtype != weight.dtype:
+    xd, wd, bd = x.data, weight.data, bias.data
+    if wd.ndim != 2 or bd.shape != wd.shape[1:] or bd.dtype != wd.dtype:
         raise ValueError(
             f"linear: weight must have shape (nin, nout) and bias shape (nout,) in weight's dtype, "
-            f"got weight {weight.shape} {weight.dtype} and bias {bias.shape} {bias.dtype}"
+            f"got weight {wd.shape} {wd.dtype} and bias {bd.shape} {bd.dtype}"
         )
-    if x.ndim == 0 or x.shape[-1] != weight.shape[0]:
+    if xd.ndim == 0 or xd.shape[-1] != wd.shape[0]:
         raise ValueError(
-            f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}: "
-            f"its last dimension must be {weight.shape[0]}"
+            f"linear: input of shape {xd.shape} does not fit weight of shape {wd.shape}: "
+            f"its last dimension must be {wd.shape[0]}"
         )
-    return _make(ops.LINEAR.array(x.data, weight.data, bias.data), (x, weight, bias), ops.LINEAR)
+    return _make(ops.LINEAR.array(xd, wd, bd), (x, weight, bias), ops.LINEAR)
+
+
+def _nll(lp: Tensor, idx: np.ndarray) -> Tensor:
+    """``-mean(lp[i, idx[i]])``: the negative log-likelihood of (N, C) log-probabilities, one node.
+
+    For nn.cross_entropy, which checks the shapes and the class indices.
+    """
+    return _make(ops.NLL.array(lp.data, idx), (lp,), ops.NLL, (idx,))

@@ -146,6 +146,16 @@ def test_mse_gradient_reaches_a_target_tensor_too():
     np.testing.assert_allclose(ty.grad, ry.grad.numpy(), rtol=1e-12)
 
 
+def test_hinge_gradient_reaches_a_label_tensor_and_constant_labels_stay_out_of_the_graph():
+    s = mg.Tensor(np.array([0.5, -2.0, 3.0]), requires_grad=True)
+    y = mg.Tensor(np.array([1.0, -1.0, -1.0]), requires_grad=True)
+    hinge_loss(s, y).backward()           # mean(relu(1 - y s)): margins 0.5, -1, 4
+    np.testing.assert_array_equal(s.grad, np.array([-1.0, 0.0, 1.0]) / 3)
+    np.testing.assert_array_equal(y.grad, np.array([-0.5, 0.0, -3.0]) / 3)
+    leaves = mg.autograd.leaves(hinge_loss(s, [1, -1, -1]))
+    assert leaves == [s]
+
+
 @pytest.mark.parametrize("kind", list(TORCH))
 def test_value_losses_end_in_one_sum_node(kind):
     x, y = ([0.3, 0.6, 0.2], [1.0, -1.0, 1.0]) if kind == "hinge" else ([0.3, 0.6, 0.2], [1.0, 0.0, 1.0])
@@ -206,6 +216,13 @@ def test_cross_entropy_equals_central_differences(xy):
     _, grad = ours_and_grad(cross_entropy, x, y)
     num = central_diff(lambda a: cross_entropy(mg.Tensor(a), y).item(), x)
     np.testing.assert_allclose(grad, num, rtol=1e-5, atol=1e-8)
+
+
+def test_cross_entropy_is_log_softmax_then_one_nll_node_and_has_second_derivatives():
+    x = mg.Tensor(np.random.default_rng(3).normal(size=(4, 3)), requires_grad=True)
+    loss = cross_entropy(x, [0, 2, 2, 1])
+    assert loss.op == "nll" and loss.parents[0].op == "log_softmax"
+    assert mg.gradgradcheck(lambda t: cross_entropy(t * t, [0, 2, 2, 1]), [x]).ok
 
 
 def test_cross_entropy_and_bce_with_logits_are_stable_at_1000():

@@ -202,7 +202,7 @@ CTX = {
     "leaky_relu": (0.1,), "sum_axis": ((1,), False), "max": (None, False), "min": ((0,), True),
     "reshape": ((4, 3),), "transpose": ((1, 0),), "getitem": ((slice(None), 1),),
     "scatter": ((3, 5), (slice(None), slice(1, 5))), "broadcast_to": ((2, 3, 4),),
-    "sum_to": ((1, 4),), "softmax": (1,), "log_softmax": (1,),
+    "sum_to": ((1, 4),), "softmax": (1,), "log_softmax": (1,), "nll": (np.array([0, 3, 3]),),
 }
 
 

@@ -73,11 +73,13 @@ class Linear(Module):
         self.bias = Tensor(np.zeros(self.nout, dt), requires_grad=True, label="bias") if bias else None
 
     def __call__(self, x: Any) -> Tensor:
-        x = _as_input(x, self.weight.dtype)
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{self!r} needs a Tensor or an array, got {type(x).__name__}; "
-                            "for Values use mg.nn.MLP")
-        if x.ndim == 0 or x.shape[-1] != self.nin:
+        if type(x) is not Tensor:
+            x = _as_input(x, self.weight.dtype)
+            if not isinstance(x, Tensor):
+                raise TypeError(f"{self!r} needs a Tensor or an array, got {type(x).__name__}; "
+                                "for Values use mg.nn.MLP")
+        shape = x.data.shape
+        if not shape or shape[-1] != self.nin:
             raise ValueError(
                 f"{self!r} expects inputs whose last dimension is {self.nin}, got shape {x.shape} "
                 f"(weight has shape {self.weight.shape}); reshape the input to (batch, {self.nin})"

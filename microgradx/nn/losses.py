@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Node
-from ..tensor import Tensor
+from ..tensor import Tensor, _nll
 from ..value import Value, dot
 from ..value import sum as vsum
 
@@ -113,13 +113,13 @@ def _data(x: Any) -> np.ndarray:
 
 def _check_labels(y: np.ndarray, loss: str, allowed: str) -> None:
     if allowed == "pm1":
-        bad = y[(y != 1) & (y != -1)]
+        bad = np.abs(y) != 1
         hint = "labels must be -1 or +1 (turn 0/1 labels into -1/+1 with 2 * y - 1)"
     else:
-        bad = y[~((y >= 0) & (y <= 1))]
+        bad = ~((y >= 0) & (y <= 1))
         hint = "targets must lie in [0, 1] (class 1 has target 1, class 0 has target 0)"
-    if bad.size:
-        raise ValueError(f"{loss}: {hint}; got {np.unique(bad)[:5].tolist()}")
+    if np.count_nonzero(bad):
+        raise ValueError(f"{loss}: {hint}; got {np.unique(y[bad])[:5].tolist()}")
 
 
 # ---- losses ------------------------------------------------------------------
@@ -149,7 +149,7 @@ def hinge_loss(scores: Any, y: Any) -> Tensor | Value:
         return vsum([(s * -t + 1).relu() for s, t in zip(ss, ys)]) / len(ss)
     s, t = _tensor_pair(scores, y, "hinge_loss")
     _check_labels(t.data, "hinge_loss", "pm1")
-    return (1 - t * s).relu().mean()
+    return (s * (-t if t.requires_grad else -t.data) + 1).relu().mean()
 
 
 def binary_cross_entropy(probs: Any, y: Any) -> Tensor | Value:
@@ -229,8 +229,7 @@ def cross_entropy(logits: Any, targets: Any) -> Tensor:
     n, c = x.shape
     if n == 0 or c == 0:
         raise ValueError(f"cross_entropy: logits of shape {x.shape} hold no samples or no classes")
-    idx = _class_indices(targets, n, c)
-    return -x.log_softmax(axis=1)[np.arange(n), idx].mean()
+    return _nll(x.log_softmax(axis=1), _class_indices(targets, n, c))
 
 
 def _class_indices(targets: Any, n: int, c: int) -> np.ndarray:
@@ -252,10 +251,10 @@ def _class_indices(targets: Any, n: int, c: int) -> np.ndarray:
     if t.shape != (n,):
         raise ValueError(f"cross_entropy: targets have shape {t.shape}, logits have shape {(n, c)}; "
                          f"give one class index per row, shape ({n},)")
-    bad = t[(t < 0) | (t >= c)]
-    if bad.size:
+    bad = (t < 0) | (t >= c)
+    if np.count_nonzero(bad):
         raise ValueError(f"cross_entropy: targets must be class indices in [0, {c}) for {c} classes, "
-                         f"got {np.unique(bad)[:5].astype(int).tolist()}")
+                         f"got {np.unique(t[bad])[:5].astype(int).tolist()}")
     return t.astype(np.intp)
 
 
