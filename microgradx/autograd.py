@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import attrgetter
 from typing import Any
 
 __all__ = [
@@ -132,6 +133,7 @@ class Node:
         backward([self], None if grad is None else [grad], create_graph=create_graph)
 
 
+_data = attrgetter("data")
 _EXIT = object()   # stack marker: the node below it has all its inputs ordered
 
 
@@ -273,13 +275,14 @@ def _backward_tensor(order: list[Node]) -> None:
         g = node._g
         if type(g) is float:
             continue                     # no gradient reached this tensor
+        node._g = None                   # let the array go as soon as it is used
         op = node._op
         if op is None:
             node._store_grad(g)
             continue
         prev = node._prev
         y = node.data
-        args = [p.data for p in prev]
+        args = list(map(_data, prev))
         if node._ctx is not None:
             args.extend(node._ctx)
         if op.vjp_all is not None:
@@ -292,7 +295,8 @@ def _backward_tensor(order: list[Node]) -> None:
                 gp = vjp(g, y, *args)
                 if p._op is None or gp.shape != x.shape or gp.dtype != x.dtype:
                     gp = p._fit_grad(gp, g)
-                _accumulate(p, gp)
+                old = p._g
+                p._g = gp if type(old) is float else old + gp
 
 
 def _accumulate(p: Node, gp: Any) -> None:
