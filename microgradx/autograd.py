@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from operator import attrgetter
 from typing import Any
 
 __all__ = [
@@ -133,7 +132,6 @@ class Node:
         backward([self], None if grad is None else [grad], create_graph=create_graph)
 
 
-_data = attrgetter("data")
 _EXIT = object()   # stack marker: the node below it has all its inputs ordered
 
 
@@ -282,7 +280,7 @@ def _backward_tensor(order: list[Node]) -> None:
             continue
         prev = node._prev
         y = node.data
-        args = list(map(_data, prev))
+        args = [p.data for p in prev]
         if node._ctx is not None:
             args.extend(node._ctx)
         if op.vjp_all is not None:
@@ -295,8 +293,7 @@ def _backward_tensor(order: list[Node]) -> None:
                 gp = vjp(g, y, *args)
                 if p._op is None or gp.shape != x.shape or gp.dtype != x.dtype:
                     gp = p._fit_grad(gp, g)
-                old = p._g
-                p._g = gp if type(old) is float else old + gp
+                _accumulate(p, gp)
 
 
 def _accumulate(p: Node, gp: Any) -> None:
