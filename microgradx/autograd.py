@@ -343,6 +343,7 @@ def _backward_tensor(order: list[Node]) -> None:
         g = node._g
         if type(g) is float:
             continue                     # no gradient reached this tensor
+        node._g = None                   # let the array go as soon as it is used
         op = node._op
         if op is None:
             node._store_grad(g)

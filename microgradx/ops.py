@@ -220,6 +220,8 @@ def _sum_to_array(x: np.ndarray, shape: tuple) -> np.ndarray:
     if x.shape == shape:
         return x
     lead = x.ndim - len(shape)
+    if lead == 1 and x.shape[1:] == shape:      # a bias: one leading axis added
+        return x.sum(axis=0)
     stretched = tuple(i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1)
     if stretched:
         x = x.sum(axis=stretched, keepdims=True)

@@ -534,6 +534,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
     >>> linear(Tensor(np.ones((4, 3))), W, b).data[0]
     array([3.5, 2.5])
     """
+    if not (isinstance(x, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor)):
+        kinds = ", ".join(type(a).__name__ for a in (x, weight, bias))
+        raise TypeError(f"linear(x, weight, bias) takes three Tensors, got {kinds}; wrap arrays in mg.Tensor")
     xd, wd, bd = x.data, weight.data, bias.data
     if wd.ndim != 2 or bd.shape != wd.shape[1:] or bd.dtype != wd.dtype:
         raise ValueError(

@@ -591,3 +591,5 @@ def test_linear_keeps_float32_and_refuses_misfits_naming_shapes():
         mg.tensor.linear(Tensor(np.ones((4, 3))), W, Tensor(np.zeros(3, np.float32)))
     with pytest.raises(ValueError, match=r"float32 and bias \(2,\) float64"):
         mg.tensor.linear(Tensor(np.ones((4, 3))), W, Tensor(np.zeros(2)))
+    with pytest.raises(TypeError, match="ndarray, Tensor, Tensor"):
+        mg.tensor.linear(np.ones((4, 3)), W, b)
