@@ -249,9 +249,14 @@ def _expand(g: Any, shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
     return g if keepdims or axis is None else g.reshape(_kept_shape(shape, axis))
 
 
+_SMALL = 4096   # elements: below this a filled array beats np.broadcast_to's ~2 µs setup
+
+
 def _broadcast_array(x: Any, shape: tuple) -> np.ndarray:
-    """x repeated to ``shape``, as a new array: for the small gradients of a
-    training step far cheaper than the read-only view np.broadcast_to makes."""
+    """x repeated to ``shape``: a new filled array when small, else np.broadcast_to's
+    read-only view (which saves a pass over memory)."""
+    if math.prod(shape) > _SMALL:
+        return np.broadcast_to(x, shape)
     out = np.empty(shape, dtype=np.result_type(x))
     out[...] = x
     return out

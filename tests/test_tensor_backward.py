@@ -164,6 +164,16 @@ def test_leaf_grads_share_memory_with_nothing(name):
     np.testing.assert_array_equal(b.grad, before)   # ... without touching another
 
 
+@pytest.mark.parametrize("n", [3, 10_000])          # a filled array, then a broadcast view
+def test_gradient_of_a_sum_is_a_writeable_array_of_its_own(n):
+    a = Tensor(np.arange(float(n)), requires_grad=True)
+    a.sum().backward()
+    assert a.grad.flags.writeable and a.grad.flags.owndata and a.grad.strides == (8,)
+    np.testing.assert_array_equal(a.grad, np.ones(n))
+    (a * 2.0).mean().backward()
+    np.testing.assert_allclose(a.grad, 1 + 2.0 / n, rtol=1e-15)
+
+
 def test_root_leaf_grad_is_a_copy_of_the_given_grad():
     a = Tensor(np.ones(3), requires_grad=True)
     g = np.array([1.0, 2.0, 3.0])
