@@ -188,7 +188,12 @@ def link(node: Node, prev: tuple, op: Any, ctx: tuple | None) -> None:
 
 
 def unlink(node: Node) -> None:
-    """Make ``node`` a leaf: no op, no inputs, generation 0."""
+    """Make ``node`` a leaf: no op, no inputs, generation 0.
+
+    >>> import microgradx as mg
+    >>> y = mg.Value(2.0) * 3; unlink(y); y.parents, y.op, y._gen
+    ((), '', 0)
+    """
     node._op = node._a = node._b = node._ctx = None
     node._gen = 0
 
