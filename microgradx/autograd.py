@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "Node", "parents_of", "link", "unlink", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
     "grad", "topological_order", "backward",
@@ -159,6 +161,9 @@ def parents_of(node: Node) -> tuple:
     if a is None:
         return ()
     if type(a) is tuple:
+        if type(a[0]) is tuple:          # a dot node: (weights then any bias, inputs)
+            wb, xs = a
+            return wb + xs if len(wb) == len(xs) else wb[:-1] + xs + wb[-1:]
         return a
     b = node._b
     return (a,) if b is None else (a, b)
@@ -384,6 +389,9 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
     time is filed under its generation, which is lower than every node that
     uses it, so its gradient is complete by the time its chain is reached.
     ``_g`` holds the gradient gathered in this pass (None: not met yet).
+    Dot nodes wait until the rest of their generation is done and then go
+    together (:func:`_dot_generation`): nodes of one generation never feed
+    each other, so the order within a generation is free.
     """
     heads = _heads(roots)
     for r, s in zip(roots, seeds):
@@ -394,6 +402,8 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
         else:
             r._g += s
     node = None
+    dots: list[Node] = []
+    dot_grads: list[Any] = []
     try:
         for gen in range(len(heads) - 1, -1, -1):
             node = heads[gen]
@@ -439,28 +449,122 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                         heads[a._gen] = a
                     else:
                         a._g += ga
+                elif type(a[0]) is tuple:
+                    dots.append(node)
+                    dot_grads.append(g)
                 else:
-                    args = [p.data for p in a]
-                    if node._ctx is not None:
-                        args.extend(node._ctx)
-                    if op.vjp_all is not None:
-                        grads = op.vjp_all(g, node.data, *args)
-                    else:
-                        grads = [vjp(g, node.data, *args) for vjp in op.vjps]
-                    for p, gp in zip(a, grads):
-                        if p._g is None:
-                            p._g = gp
-                            p._next = heads[p._gen]
-                            heads[p._gen] = p
-                        else:
-                            p._g += gp
+                    _send_all(node, g, heads)
                 node._next, node = None, node._next
+            if dots:
+                _dot_generation(dots, dot_grads, heads)
+                dots.clear()
+                dot_grads.clear()
     except BaseException:
         for rest in [node, *heads]:              # the chain being worked on, then those waiting
             while rest is not None:
                 rest._g = None
                 rest._next, rest = None, rest._next
         raise
+
+
+def _send_all(node: Node, g: Any, heads: list) -> None:
+    """The n-ary step of the scalar pass: each input of ``node`` gets its share of ``g``."""
+    prev = parents_of(node)
+    op = node._op
+    args = [p.data for p in prev]
+    if node._ctx is not None:
+        args.extend(node._ctx)
+    if op.vjp_all is not None:
+        grads = op.vjp_all(g, node.data, *args)
+    else:
+        grads = [vjp(g, node.data, *args) for vjp in op.vjps]
+    _send(prev, grads, heads)
+
+
+def _send(prev: Iterable[Node], grads: Iterable[Any], heads: list) -> None:
+    for p, gp in zip(prev, grads):
+        if p._g is None:
+            p._g = gp
+            p._next = heads[p._gen]
+            heads[p._gen] = p
+        else:
+            p._g += gp
+
+
+# Below this many graph edges, a generation's dot nodes go one by one (NumPy's
+# fixed cost per call is larger than the Python it saves).
+DOT_BATCH_EDGES = 256
+
+
+def _dot_generation(dots: list[Node], grads: list[Any], heads: list) -> None:
+    """The dot nodes of one generation, with upstream gradients ``grads``.
+
+    A layer called on many samples makes a grid of dot nodes: row r an input
+    tuple (one sample), column c a weight tuple (one neuron), and node (r, c)
+    is ``W[c] . X[r]``. Where nodes of equal lengths fill such a grid exactly
+    (each pair once), the op's ``vjp_batch`` gives every gradient by two
+    matrix products, and each weight and input receives one sum instead of
+    one share per node. Anything else goes node by node.
+    """
+    rows: dict[int, int] = {}
+    cols: dict[int, int] = {}
+    row_tuples: list[tuple] = []
+    col_tuples: list[tuple] = []
+    ri = []
+    ci = []
+    for node in dots:
+        wb, xs = node._a
+        r = rows.get(id(xs))
+        if r is None:
+            r = rows[id(xs)] = len(row_tuples)
+            row_tuples.append(xs)
+        c = cols.get(id(wb))
+        if c is None:
+            c = cols[id(wb)] = len(col_tuples)
+            col_tuples.append(wb)
+        ri.append(r)
+        ci.append(c)
+    r_all = np.array(ri)
+    c_all = np.array(ci)
+    row_len = np.array([len(xs) for xs in row_tuples])
+    col_len = np.array([len(wb) for wb in col_tuples])
+    shape = col_len[c_all] * (row_len.max() + 1) + row_len[r_all]    # (len(wb), len(xs)) of each node
+    kinds = np.unique(shape)
+    for kind in kinds:
+        sel = np.flatnonzero(shape == kind) if len(kinds) > 1 else np.arange(len(dots))
+        r, c = r_all[sel], c_all[sel]
+        if len(kinds) > 1:
+            used_r, r = np.unique(r, return_inverse=True)
+            used_c, c = np.unique(c, return_inverse=True)
+        else:
+            used_r, used_c = range(len(row_tuples)), range(len(col_tuples))
+        some_rows = [row_tuples[i] for i in used_r]
+        some_cols = [col_tuples[i] for i in used_c]
+        nw, nx = len(some_cols[0]), len(some_rows[0])
+        cells = r * len(some_cols) + c
+        if (
+            len(sel) * (nw + nx) >= DOT_BATCH_EDGES and nw - nx in (0, 1)
+            and len(sel) == len(some_rows) * len(some_cols)
+            and np.bincount(cells, minlength=len(sel)).min() == 1
+        ):
+            G = np.empty(len(sel))
+            G[cells] = [grads[i] for i in sel.tolist()]
+            _dot_grid(G.reshape(len(some_rows), len(some_cols)), some_cols, some_rows, dots[0]._op, heads)
+        else:
+            for i in sel.tolist():
+                _send_all(dots[i], grads[i], heads)
+
+
+def _dot_grid(G: np.ndarray, col_tuples: list[tuple], row_tuples: list[tuple], op: Any, heads: list) -> None:
+    """Backward through a full grid of dot nodes (see above) by ``op.vjp_batch``."""
+    W = np.array([[w.data for w in wb] for wb in col_tuples])
+    X = np.ones_like(W, shape=(len(row_tuples), W.shape[1]))
+    X[:, :len(row_tuples[0])] = [[x.data for x in xs] for xs in row_tuples]
+    dW, dX = op.vjp_batch(G, W, X)
+    for wb, gw in zip(col_tuples, dW.tolist()):
+        _send(wb, gw, heads)
+    for xs, gx in zip(row_tuples, dX.tolist()):
+        _send(xs, gx, heads)              # a bias's column of dX (its partner 1.0) is left out
 
 
 def grad(

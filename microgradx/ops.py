@@ -31,13 +31,14 @@ class Op:
 
     ``vjps`` holds one function per input; an n-ary op (``sum``, ``dot``,
     ``cat``) instead gives ``vjp_all`` returning a tuple with one gradient
-    per input.
+    per input. ``vjp_batch``, when given, is the same rule for many nodes of
+    the op at once, on arrays (the plain scalar pass uses it for ``dot``).
 
     >>> OPS["exp"].scalar(0.0)
     1.0
     """
 
-    __slots__ = ("name", "scalar", "array", "vjps", "vjp_all", "symbol")
+    __slots__ = ("name", "scalar", "array", "vjps", "vjp_all", "vjp_batch", "symbol")
 
     def __init__(
         self,
@@ -47,12 +48,14 @@ class Op:
         vjps: tuple[Callable[..., Any], ...] = (),
         vjp_all: Callable[..., Any] | None = None,
         symbol: str = "",
+        vjp_batch: Callable[..., Any] | None = None,
     ) -> None:
         self.name = name
         self.scalar = scalar
         self.array = array
         self.vjps = vjps
         self.vjp_all = vjp_all
+        self.vjp_batch = vjp_batch
         self.symbol = symbol or name
         OPS[name] = self
 
@@ -333,7 +336,21 @@ def _dot_vjp(g: Any, y: Any, *wxb: Any) -> list:
     return grads
 
 
-DOT = Op("dot", None, None, vjp_all=_dot_vjp, symbol="·")
+def _dot_vjp_batch(G: np.ndarray, W: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_dot_vjp`` for a grid of dot nodes: node (r, c) is ``W[c] . X[r]``.
+
+    ``G[r, c]`` is that node's upstream gradient; returns the gradients of
+    the rows of ``W`` and of ``X``: the same products g*x and g*w, summed by
+    matrix products instead of one at a time.
+
+    >>> dw, dx = _dot_vjp_batch(np.array([[2.0]]), np.array([[3.0, 4.0]]), np.array([[5.0, 6.0]]))
+    >>> dw.tolist(), dx.tolist(), _dot_vjp(2.0, None, 3.0, 4.0, 5.0, 6.0)
+    ([[10.0, 12.0]], [[6.0, 8.0]], [10.0, 12.0, 6.0, 8.0])
+    """
+    return G.T @ X, G @ W
+
+
+DOT = Op("dot", None, None, vjp_all=_dot_vjp, vjp_batch=_dot_vjp_batch, symbol="·")
 
 
 # ---- tensor face: shapes, reductions, matmul, indexing ----------------------

@@ -379,9 +379,11 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
         raise ValueError(f"mg.dot needs equal lengths, got {len(ws)} weights and {len(xs)} inputs")
     if not ws:
         raise ValueError("mg.dot() needs at least one pair")
-    if bias is not None and type(bias) is not Value:
-        bias = _lift(bias)
-    return dot_shared(ws, xs, [x.data for x in xs], max([x._gen for x in xs]), bias)
+    xs_data = [x.data for x in xs]
+    if bias is not None:
+        ws = (*ws, bias if type(bias) is Value else _lift(bias))
+        xs_data.append(1.0)
+    return dot_shared(ws, max([w._gen for w in ws]), xs, xs_data, max([x._gen for x in xs]))
 
 
 def values(items: Iterable[Any]) -> tuple:
@@ -397,33 +399,34 @@ def values(items: Iterable[Any]) -> tuple:
     return vs
 
 
-def dot_shared(ws: tuple, xs: tuple, xs_data: list, xs_gen: int, bias: Value | None = None) -> Value:
-    """``dot(ws, xs, bias)`` for tuples of Values of equal length, given the data
-    and the largest generation of ``xs``: what a layer's neurons share.
+def dot_shared(wb: tuple, wb_gen: int, xs: tuple, xs_data: list, xs_gen: int) -> Value:
+    """The dot node of weights ``wb`` and inputs ``xs`` (tuples of Values), given
+    what a layer's neurons share: the inputs' data and each side's largest
+    generation. A bias is the last of ``wb``, one longer than ``xs``; its
+    partner in ``xs_data`` is a 1.0.
+
+    The node keeps ``(wb, xs)`` as they are, so the dot nodes of a layer hold
+    the same two tuples: the backward pass can take them as one matrix product.
 
     >>> xs = (Value(3.0), Value(4.0))
-    >>> dot_shared((Value(1.0), Value(2.0)), xs, [3.0, 4.0], 0, Value(0.5)).data
+    >>> dot_shared((Value(1.0), Value(2.0), Value(0.5)), 0, xs, [3.0, 4.0, 1.0], 0).data
     11.5
     """
-    products = [w.data * x for w, x in zip(ws, xs_data)]
-    gen = max([w._gen for w in ws])
-    if bias is None:
-        prev = ws + xs
-    else:
-        prev = (*ws, *xs, bias)
-        products.append(bias.data)
-        gen = bias._gen if bias._gen > gen else gen
-    data = math.fsum(products)
-    if MODE[0] != 1:
-        return _make(data, prev, ops.DOT)
     v = _new(Value)
-    v.data = data
+    v.data = math.fsum([w.data * x for w, x in zip(wb, xs_data)])
     v.grad = 0.0
     v.label = ""
     v._g = None
+    mode = MODE[0]
+    if not mode:
+        unlink(v)
+        return v
     v._op = ops.DOT
-    v._a = prev
-    v._b = None
-    v._ctx = None
-    v._gen = (gen if gen > xs_gen else xs_gen) + 1
+    v._a = (wb, xs)
+    v._b = v._ctx = None
+    v._gen = (wb_gen if wb_gen > xs_gen else xs_gen) + 1
+    if mode == 2:
+        from .anomaly import check_forward
+
+        check_forward(v)
     return v

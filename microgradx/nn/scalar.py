@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops import RELU
 from ..value import Value, dot_shared, values
 from .init import init_weights, make_rng
 from .module import Module
@@ -26,8 +27,13 @@ __all__ = ["Neuron", "Layer", "MLP"]
 class Neuron(Module):
     """One unit: ``act(w . x + b)`` with act relu (``nonlin=True``) or identity.
 
+    ``w`` is a tuple of Values: change a weight's ``.data``, or assign a new
+    sequence to ``w`` (or a new Value to ``b``); items cannot be replaced in place.
+
     >>> n = Neuron(2, seed=0); n.b.data
     0.0
+    >>> n.w = [Value(1.0), Value(2.0)]; n([3.0, 4.0]).data
+    11.0
     """
 
     def __init__(self, nin: int, nonlin: bool = True, init: str = "uniform",
@@ -35,19 +41,39 @@ class Neuron(Module):
                  _w: Sequence[float] | None = None) -> None:
         _check_size(nin, "nin")
         w = _w if _w is not None else init_weights((nin, 1), init, make_rng(seed))[:, 0]
-        self.w = [Value(float(x)) for x in w]
+        self.w = tuple(Value(float(x)) for x in w)
         self.b = Value(0.0)
         self.nonlin = nonlin
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "w":
+            value = tuple(value)
+        super().__setattr__(name, value)
+        if name in ("w", "b") and "w" in self.__dict__ and "b" in self.__dict__:
+            self._weights_and_bias()
 
     def __call__(self, x: Sequence[Any]) -> Value:
         xs = values(x)
         if len(xs) != len(self.w):
             raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(xs)}")
-        return self._fire(xs, [v.data for v in xs], max([v._gen for v in xs]))
+        return self._fire(xs, [v.data for v in xs] + [1.0], max([v._gen for v in xs]))
 
     def _fire(self, xs: tuple, xs_data: list, xs_gen: int) -> Value:
-        act = dot_shared(tuple(self.w), xs, xs_data, xs_gen, self.b)
-        return act.relu() if self.nonlin else act
+        act = dot_shared(self._wb, self._wb_gen, xs, xs_data, xs_gen)
+        return act._unary(RELU) if self.nonlin else act
+
+    def _weights_and_bias(self) -> None:
+        """Keep ``(*w, b)`` as one tuple for every call: the dot nodes of all
+        samples then share it, which lets the backward pass take them together."""
+        wb = (*self.w, self.b)
+        for p in wb:
+            if type(p) is not Value:
+                raise TypeError(
+                    f"Neuron weights and bias must be mg.Value objects, got {type(p).__name__} "
+                    f"{p!r}; wrap numbers as mg.Value(x)"
+                )
+        self._wb = wb
+        self._wb_gen = max([p._gen for p in wb])
 
     def __repr__(self) -> str:
         return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
@@ -69,8 +95,12 @@ class Layer(Module):
         if len(xs) != nin:
             raise ValueError(f"Layer expects {nin} inputs, got {len(xs)}")
         xs_data = [v.data for v in xs]
+        xs_data.append(1.0)              # the bias's partner
         xs_gen = max([v._gen for v in xs])
-        out = [n._fire(xs, xs_data, xs_gen) for n in self.neurons]
+        out = []
+        for n in self.neurons:
+            act = dot_shared(n._wb, n._wb_gen, xs, xs_data, xs_gen)
+            out.append(act._unary(RELU) if n.nonlin else act)
         return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:
