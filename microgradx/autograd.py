@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from .ops import passes
+
 __all__ = [
     "Node", "parents_of", "link", "unlink", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
     "grad", "topological_order", "backward",
@@ -420,11 +422,15 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                 b = node._b
                 if b is not None:
                     va, vb = op.vjps
-                    y = node.data
-                    ad = a.data
-                    bd = b.data
-                    ga = va(g, y, ad, bd)
-                    gb = vb(g, y, ad, bd)
+                    if va is passes:
+                        ga = g
+                        gb = g if vb is passes else vb(g, node.data, a.data, b.data)
+                    else:
+                        y = node.data
+                        ad = a.data
+                        bd = b.data
+                        ga = va(g, y, ad, bd)
+                        gb = vb(g, y, ad, bd)
                     if a._g is None:
                         a._g = ga
                         a._next = heads[a._gen]
@@ -438,11 +444,14 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                     else:
                         b._g += gb
                 elif type(a) is not tuple:
+                    va = op.vjps[0]
                     ctx = node._ctx
-                    if ctx is None:
-                        ga = op.vjps[0](g, node.data, a.data)
+                    if va is passes:
+                        ga = g
+                    elif ctx is None:
+                        ga = va(g, node.data, a.data)
                     else:
-                        ga = op.vjps[0](g, node.data, a.data, *ctx)
+                        ga = va(g, node.data, a.data, *ctx)
                     if a._g is None:
                         a._g = ga
                         a._next = heads[a._gen]
