@@ -286,6 +286,8 @@ def backward(
     seeds = [r._seed(None if grads is None else grads[i]) for i, r in enumerate(roots)]
     if create_graph:
         seeds = [r._lift(s) for r, s in zip(roots, seeds)]
+    else:                                # a Value given as grad= is a constant here
+        seeds = [s.data if isinstance(s, Node) else s for s in seeds]
     plain = not create_graph and inputs is None and not _anomaly_depth[0]
     faces = {r._scalar_face for r in roots}
     if plain and faces == {True}:

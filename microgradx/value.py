@@ -383,7 +383,7 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
     if bias is not None:
         ws = (*ws, bias if type(bias) is Value else _lift(bias))
         xs_data.append(1.0)
-    return dot_shared(ws, max([w._gen for w in ws]), xs, xs_data, max([x._gen for x in xs]))
+    return _dot_node(ws, max([w._gen for w in ws]), xs, xs_data, max([x._gen for x in xs]))
 
 
 def values(items: Iterable[Any]) -> tuple:
@@ -399,7 +399,7 @@ def values(items: Iterable[Any]) -> tuple:
     return vs
 
 
-def dot_shared(wb: tuple, wb_gen: int, xs: tuple, xs_data: list, xs_gen: int) -> Value:
+def _dot_node(wb: tuple, wb_gen: int, xs: tuple, xs_data: list, xs_gen: int) -> Value:
     """The dot node of weights ``wb`` and inputs ``xs`` (tuples of Values), given
     what a layer's neurons share: the inputs' data and each side's largest
     generation. A bias is the last of ``wb``, one longer than ``xs``; its
@@ -409,7 +409,7 @@ def dot_shared(wb: tuple, wb_gen: int, xs: tuple, xs_data: list, xs_gen: int) ->
     the same two tuples: the backward pass can take them as one matrix product.
 
     >>> xs = (Value(3.0), Value(4.0))
-    >>> dot_shared((Value(1.0), Value(2.0), Value(0.5)), 0, xs, [3.0, 4.0, 1.0], 0).data
+    >>> _dot_node((Value(1.0), Value(2.0), Value(0.5)), 0, xs, [3.0, 4.0, 1.0], 0).data
     11.5
     """
     v = _new(Value)

@@ -449,3 +449,13 @@ def test_hessian_vector_products_through_tensor_ops(name):
     rng = np.random.default_rng(2)
     arrays = [rng.normal(size=(4, 3)), rng.normal(size=(3, 4))]
     _hvp_check(TENSOR_FUNCS[name], arrays)
+
+
+def test_a_value_given_as_grad_is_a_constant_without_create_graph():
+    x = mg.Value(3.0)
+    (x * x).backward(grad=mg.Value(2.0))
+    assert type(x.grad) is float and x.grad == 2.0 * 2 * 3.0
+    y = mg.Value(3.0)
+    seed = mg.Value(2.0)
+    (y * y).backward(grad=seed, create_graph=True)
+    assert isinstance(y.grad, mg.Value) and y.grad.data == 12.0

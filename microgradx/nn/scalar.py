@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..ops import RELU
-from ..value import Value, dot_shared, values
+from ..value import Value, _dot_node, values
 from .init import init_weights, make_rng
 from .module import Module
 
@@ -59,7 +59,7 @@ class Neuron(Module):
         return self._fire(xs, [v.data for v in xs] + [1.0], max([v._gen for v in xs]))
 
     def _fire(self, xs: tuple, xs_data: list, xs_gen: int) -> Value:
-        act = dot_shared(self._wb, self._wb_gen, xs, xs_data, xs_gen)
+        act = _dot_node(self._wb, self._wb_gen, xs, xs_data, xs_gen)
         return act._unary(RELU) if self.nonlin else act
 
     def _weights_and_bias(self) -> None:
@@ -99,7 +99,7 @@ class Layer(Module):
         xs_gen = max([v._gen for v in xs])
         out = []
         for n in self.neurons:
-            act = dot_shared(n._wb, n._wb_gen, xs, xs_data, xs_gen)
+            act = _dot_node(n._wb, n._wb_gen, xs, xs_data, xs_gen)
             out.append(act._unary(RELU) if n.nonlin else act)
         return out[0] if len(out) == 1 else out
 
