@@ -571,7 +571,8 @@ def _dot_grid(G: np.ndarray, col_tuples: list[tuple], row_tuples: list[tuple], o
     W = np.array([[w.data for w in wb] for wb in col_tuples])
     X = np.ones_like(W, shape=(len(row_tuples), W.shape[1]))
     X[:, :len(row_tuples[0])] = [[x.data for x in xs] for xs in row_tuples]
-    dW, dX = op.vjp_batch(G, W, X)
+    with np.errstate(all="ignore"):       # inf and nan as the float pass gives them, without warnings
+        dW, dX = op.vjp_batch(G, W, X)
     for wb, gw in zip(col_tuples, dW.tolist()):
         _send(wb, gw, heads)
     for xs, gx in zip(row_tuples, dX.tolist()):

@@ -361,7 +361,19 @@ def sum(values: Iterable[Any]) -> Value:  # noqa: A001 - mirrors mg.sum in the d
     vs = tuple(v if type(v) is Value else _lift(v) for v in values)
     if not vs:
         raise ValueError("mg.sum() needs at least one value")
-    return _make(math.fsum(v.data for v in vs), vs, ops.SUM)
+    return _make(_exact_sum([v.data for v in vs]), vs, ops.SUM)
+
+
+def _exact_sum(terms: list[float]) -> float:
+    """The correctly rounded sum (``math.fsum``); where fsum refuses (inf - inf,
+    an overflow on the way) the sum that + gives: nan or an infinity."""
+    try:
+        return math.fsum(terms)
+    except (ValueError, OverflowError):
+        total = 0.0
+        for t in terms:
+            total += t
+        return total
 
 
 def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
@@ -413,7 +425,7 @@ def _dot_node(wb: tuple, wb_gen: int, xs: tuple, xs_data: list, xs_gen: int) -> 
     11.5
     """
     v = _new(Value)
-    v.data = math.fsum([w.data * x for w, x in zip(wb, xs_data)])
+    v.data = _exact_sum([w.data * x for w, x in zip(wb, xs_data)])
     v.grad = 0.0
     v.label = ""
     v._g = None

@@ -46,11 +46,21 @@ class Neuron(Module):
         self.nonlin = nonlin
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "w":
-            value = tuple(value)
+        if name in ("w", "b"):
+            if name == "w":
+                value = tuple(value)
+            for p in value if name == "w" else (value,):
+                if type(p) is not Value:
+                    raise TypeError(
+                        f"Neuron.{name} takes mg.Value objects, got {type(p).__name__} {p!r}; "
+                        "wrap numbers as mg.Value(x)"
+                    )
         super().__setattr__(name, value)
         if name in ("w", "b") and "w" in self.__dict__ and "b" in self.__dict__:
-            self._weights_and_bias()
+            # one (*w, b) tuple for every call: the dot nodes of all samples then share
+            # it, which lets the backward pass take them together
+            self._wb = (*self.w, self.b)
+            self._wb_gen = max([p._gen for p in self._wb])
 
     def __call__(self, x: Sequence[Any]) -> Value:
         xs = values(x)
@@ -61,19 +71,6 @@ class Neuron(Module):
     def _fire(self, xs: tuple, xs_data: list, xs_gen: int) -> Value:
         act = _dot_node(self._wb, self._wb_gen, xs, xs_data, xs_gen)
         return act._unary(RELU) if self.nonlin else act
-
-    def _weights_and_bias(self) -> None:
-        """Keep ``(*w, b)`` as one tuple for every call: the dot nodes of all
-        samples then share it, which lets the backward pass take them together."""
-        wb = (*self.w, self.b)
-        for p in wb:
-            if type(p) is not Value:
-                raise TypeError(
-                    f"Neuron weights and bias must be mg.Value objects, got {type(p).__name__} "
-                    f"{p!r}; wrap numbers as mg.Value(x)"
-                )
-        self._wb = wb
-        self._wb_gen = max([p._gen for p in wb])
 
     def __repr__(self) -> str:
         return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
@@ -99,7 +96,13 @@ class Layer(Module):
         xs_gen = max([v._gen for v in xs])
         out = []
         for n in self.neurons:
-            act = _dot_node(n._wb, n._wb_gen, xs, xs_data, xs_gen)
+            wb = n._wb
+            if len(wb) != len(xs_data):
+                raise ValueError(
+                    f"Layer expects {nin} inputs, but one of its neurons has {len(wb) - 1} weights; "
+                    "give every neuron the same number of weights"
+                )
+            act = _dot_node(wb, n._wb_gen, xs, xs_data, xs_gen)
             out.append(act._unary(RELU) if n.nonlin else act)
         return out[0] if len(out) == 1 else out
 
