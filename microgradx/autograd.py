@@ -398,13 +398,7 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
     each other, so the order within a generation is free.
     """
     heads = _heads(roots)
-    for r, s in zip(roots, seeds):
-        if r._g is None:
-            r._g = s
-            r._next = heads[r._gen]
-            heads[r._gen] = r
-        else:
-            r._g += s
+    _send(roots, seeds, heads)
     node = None
     dots: list[Node] = []
     dot_grads: list[Any] = []
@@ -493,6 +487,7 @@ def _send_all(node: Node, g: Any, heads: list) -> None:
 
 
 def _send(prev: Iterable[Node], grads: Iterable[Any], heads: list) -> None:
+    """Add each gradient into its node's ``_g``, filing a node met for the first time."""
     for p, gp in zip(prev, grads):
         if p._g is None:
             p._g = gp
