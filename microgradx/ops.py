@@ -395,6 +395,22 @@ def _onehot(idx: np.ndarray, like: Any) -> np.ndarray:
     return out
 
 
+def _hinge_array(s: np.ndarray, t: Any) -> np.ndarray:
+    margin = 1 - t * s
+    return np.maximum(margin, 0).sum() * (1.0 / np.size(margin))
+
+
+def _hinge_vjp(g: Any, s: Any, t: Any, other: Any) -> Any:
+    """``g * -other / n`` where the margin ``1 - t*s`` is positive, else 0 (``other``: t for
+    the gradient of s, s for that of t). The mask is data, as relu's derivative is."""
+    margin = 1 - data_of(t) * data_of(s)
+    active = margin > 0
+    scale = g * (-1.0 / np.size(margin))
+    if _is_raw(other) and _is_raw(g):
+        return np.multiply(other, active, dtype=margin.dtype) * scale
+    return other * active.astype(margin.dtype) * scale
+
+
 def _cat_vjp(g: Any, y: Any, *args: Any) -> tuple:
     axis, sizes = args[-2], args[-1]
     cuts = np.cumsum((0,) + tuple(sizes))
@@ -439,5 +455,7 @@ SOFTMAX = Op("softmax", None, _softmax,
 LOG_SOFTMAX = Op("log_softmax", None, _log_softmax,
                  (lambda g, y, x, axis: g - exp(y) * g.sum(axis=axis, keepdims=True),))
 NLL = Op("nll", None, _nll_array, (lambda g, y, lp, idx: _onehot(idx, lp) * (g * (-1.0 / len(idx))),))
+HINGE = Op("hinge", None, _hinge_array,
+            (lambda g, y, s, t: _hinge_vjp(g, s, t, t), lambda g, y, s, t: _hinge_vjp(g, s, t, s)))
 CAT = Op("cat", None, None, vjp_all=_cat_vjp)
 STACK = Op("stack", None, None, vjp_all=_stack_vjp)

@@ -557,3 +557,12 @@ def _nll(lp: Tensor, idx: np.ndarray) -> Tensor:
     For nn.cross_entropy, which checks the shapes and the class indices.
     """
     return _make(ops.NLL.array(lp.data, idx), (lp,), ops.NLL, (idx,))
+
+
+def _hinge(s: Tensor, t: Tensor | np.ndarray) -> Tensor:
+    """``mean(relu(1 - t * s))``, the SVM hinge loss of scores ``s`` and labels ``t``, one node.
+
+    For nn.hinge_loss, which checks the shapes and the labels. A constant ``t``
+    (an ndarray) stays out of the graph.
+    """
+    return s._binary(t, ops.HINGE)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Node
-from ..tensor import Tensor, _nll
+from ..tensor import Tensor, _hinge, _nll
 from ..value import Value, dot
 from ..value import sum as vsum
 
@@ -140,6 +140,9 @@ def mse_loss(pred: Any, target: Any) -> Tensor | Value:
 def hinge_loss(scores: Any, y: Any) -> Tensor | Value:
     """SVM hinge loss ``mean(relu(1 - y * score))`` with labels y in {-1, +1} (micrograd's loss).
 
+    Tensors give one ``hinge`` node (PyTorch's ``margin_ranking_loss`` against
+    zero with margin 1); Values give one ``mg.sum`` node over the samples.
+
     >>> hinge_loss(Tensor([2.0, 0.5]), [1, 1]).item()
     0.25
     """
@@ -149,7 +152,7 @@ def hinge_loss(scores: Any, y: Any) -> Tensor | Value:
         return vsum([(s * -t + 1).relu() for s, t in zip(ss, ys)]) / len(ss)
     s, t = _tensor_pair(scores, y, "hinge_loss")
     _check_labels(t.data, "hinge_loss", "pm1")
-    return (s * (-t if t.requires_grad else -t.data) + 1).relu().mean()
+    return _hinge(s, t if t.requires_grad else t.data)
 
 
 def binary_cross_entropy(probs: Any, y: Any) -> Tensor | Value:
