@@ -467,6 +467,16 @@ class Tensor(Node):
             return np.array(g)
         return g
 
+    def _add_grad(self, g: Any, upstream: Any) -> None:
+        """Add ``g``, the gradient a VJP gave this leaf, to ``.grad`` (``_fit_grad`` first)."""
+        g = self._fit_grad(g, upstream)
+        old = self.grad
+        if old is not None:
+            g = old + g
+        if type(g) is not np.ndarray and not isinstance(g, Tensor):
+            g = np.asarray(g)            # a NumPy scalar, from 0-d arithmetic
+        self.grad = g
+
     def _store_grad(self, g: Any) -> None:
         if self._op is not None:
             return
