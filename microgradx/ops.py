@@ -208,7 +208,9 @@ def step(x: Any, slope: float = 0.0) -> Any:
 
 def _node_method(name: str, raw_fn: Callable) -> Callable:
     def f(x: Any, *args: Any) -> Any:
-        return raw_fn(x, *args) if _is_raw(x) else getattr(x, name)(*args)
+        if type(x) is np.ndarray or _is_raw(x):
+            return raw_fn(x, *args)
+        return getattr(x, name)(*args)
 
     f.__name__ = name
     return f
@@ -216,12 +218,13 @@ def _node_method(name: str, raw_fn: Callable) -> Callable:
 
 def _sum_to_array(x: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum the axes NumPy broadcasting added or stretched, giving a new array of ``shape``."""
-    x = np.asarray(x)
+    if type(x) is not np.ndarray:
+        x = np.asarray(x)
     if x.shape == shape:
         return x
     lead = x.ndim - len(shape)
     if lead == 1 and x.shape[1:] == shape:      # a bias: one leading axis added
-        return x.sum(axis=0)
+        return np.add.reduce(x, 0)
     stretched = tuple(i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1)
     if stretched:
         x = x.sum(axis=stretched, keepdims=True)
@@ -350,7 +353,8 @@ def _row(x: Any) -> Any:      # (..., n) -> (..., 1, n)
     return x.reshape(x.shape[:-1] + (1, x.shape[-1]))
 
 
-def _matmul_ga(g: Any, y: Any, a: Any, b: Any) -> Any:
+def _matmul_ga(g: Any, y: Any, a: Any, b: Any, *bias: Any) -> Any:
+    """Gradient of ``a`` in ``a @ b`` (and in linear's ``a @ b + bias``)."""
     if b.ndim == 1:
         return g * b if a.ndim == 1 else _col(g) * b
     if a.ndim == 1:
@@ -358,7 +362,8 @@ def _matmul_ga(g: Any, y: Any, a: Any, b: Any) -> Any:
     return g @ _mT(b)
 
 
-def _matmul_gb(g: Any, y: Any, a: Any, b: Any) -> Any:
+def _matmul_gb(g: Any, y: Any, a: Any, b: Any, *bias: Any) -> Any:
+    """Gradient of ``b`` in ``a @ b`` (and in linear's ``a @ b + bias``)."""
     if b.ndim == 1:
         return g * a if a.ndim == 1 else _col(g) * a
     if a.ndim == 1:
@@ -401,14 +406,17 @@ def _hinge_array(s: np.ndarray, t: Any) -> np.ndarray:
 
 
 def _hinge_vjp(g: Any, s: Any, t: Any, other: Any) -> Any:
-    """``g * -other / n`` where the margin ``1 - t*s`` is positive, else 0 (``other``: t for
-    the gradient of s, s for that of t). The mask is data, as relu's derivative is."""
-    margin = 1 - data_of(t) * data_of(s)
-    active = margin > 0
-    scale = g * (-1.0 / np.size(margin))
+    """``g * -other / n`` where the margin ``1 - t*s`` is positive (``t*s < 1``), else 0;
+    ``other`` is t for the gradient of s, s for that of t. The mask is data, as relu's
+    derivative is."""
+    ts = data_of(t) * data_of(s)
+    active = ts < 1
+    scale = g * (-1.0 / np.size(ts))
     if _is_raw(other) and _is_raw(g):
-        return np.multiply(other, active, dtype=margin.dtype) * scale
-    return other * active.astype(margin.dtype) * scale
+        out = np.multiply(other, active, dtype=ts.dtype)
+        out *= scale
+        return out
+    return other * active.astype(ts.dtype) * scale
 
 
 def _cat_vjp(g: Any, y: Any, *args: Any) -> tuple:
@@ -432,9 +440,7 @@ def _linear_array(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 MATMUL = Op("matmul", None, np.matmul, (_matmul_ga, _matmul_gb), symbol="@")
 LINEAR = Op("linear", None, _linear_array,
-            (lambda g, y, x, w, b: _matmul_ga(g, y, x, w),
-             lambda g, y, x, w, b: _matmul_gb(g, y, x, w),
-             lambda g, y, x, w, b: sum_to(g, b.shape)))
+            (_matmul_ga, _matmul_gb, lambda g, y, x, w, b: sum_to(g, b.shape)))
 SUM_AXIS = Op("sum_axis", None, lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
               (lambda g, y, x, axis, keepdims: broadcast_to(_expand(g, x.shape, axis, keepdims),
                                                             x.shape),), symbol="sum")
