@@ -112,8 +112,8 @@ class Sequential(Module):
         self._len = len(layers)
 
     def __call__(self, x: Any) -> Any:
-        for layer in self:
-            x = layer(x)
+        for i in range(self._len):
+            x = getattr(self, str(i))(x)
         return x
 
     def __len__(self) -> int:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Node
-from ..tensor import Tensor, _hinge, _nll
+from ..tensor import Tensor, _constant, _hinge, _nll
 from ..value import Value, dot
 from ..value import sum as vsum
 
@@ -58,7 +58,10 @@ def _tensor_pair(pred: Any, target: Any, loss: str) -> tuple[Tensor, Tensor]:
     by element; any other mismatch is an error rather than a silent broadcast.
     """
     p = _to_tensor(pred, loss, "predictions")
-    t = _to_tensor(target, loss, "targets", dtype=None if isinstance(target, Tensor) else p.dtype)
+    if type(target) is np.ndarray and target.shape == p.shape and target.dtype == p.dtype:
+        t = _constant(target)       # already what a target must be: held, not copied
+    else:
+        t = _to_tensor(target, loss, "targets", dtype=None if isinstance(target, Tensor) else p.dtype)
     if t.shape != p.shape:
         if _squeezed(t.shape) != _squeezed(p.shape):
             raise ValueError(
