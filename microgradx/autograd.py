@@ -324,6 +324,8 @@ def _backward_general(order: list[Node], create_graph: bool, inputs: Sequence[No
             y, args = node.data, [p.data for p in prev]
         if node._ctx is not None:
             args.extend(node._ctx)
+        if op.pre is not None:
+            g = op.pre(g, y, *args)
         if op.vjp_all is not None:
             pgrads = op.vjp_all(g, y, *args)
             upstream = None
@@ -366,6 +368,8 @@ def _backward_tensor(order: list[Node]) -> None:
         args = list(map(_DATA, prev))
         if node._ctx is not None:
             args.extend(node._ctx)
+        if op.pre is not None:
+            g = op.pre(g, y, *args)
         if op.vjp_all is not None:
             for p, gp in zip(prev, op.vjp_all(g, y, *args)):
                 if p.requires_grad:

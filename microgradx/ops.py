@@ -31,13 +31,15 @@ class Op:
 
     ``vjps`` holds one function per input; an n-ary op (``sum``, ``dot``,
     ``cat``) instead gives ``vjp_all`` returning a tuple with one gradient
-    per input.
+    per input. An op made of two (``linear_relu``) may give ``pre``: the rule
+    of its outer part, ``pre(g, y, *xs)``, applied once to the upstream
+    gradient before the ``vjps`` of its inner part.
 
     >>> OPS["exp"].scalar(0.0)
     1.0
     """
 
-    __slots__ = ("name", "scalar", "array", "vjps", "vjp_all", "symbol")
+    __slots__ = ("name", "scalar", "array", "vjps", "vjp_all", "symbol", "pre")
 
     def __init__(
         self,
@@ -47,6 +49,7 @@ class Op:
         vjps: tuple[Callable[..., Any], ...] = (),
         vjp_all: Callable[..., Any] | None = None,
         symbol: str = "",
+        pre: Callable[..., Any] | None = None,
     ) -> None:
         self.name = name
         self.scalar = scalar
@@ -54,6 +57,7 @@ class Op:
         self.vjps = vjps
         self.vjp_all = vjp_all
         self.symbol = symbol or name
+        self.pre = pre
         OPS[name] = self
 
     def __repr__(self) -> str:
@@ -438,9 +442,16 @@ def _linear_array(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def _linear_relu_array(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = _linear_array(x, w, b)
+    return np.maximum(out, 0, out=out)
+
+
 MATMUL = Op("matmul", None, np.matmul, (_matmul_ga, _matmul_gb), symbol="@")
 LINEAR = Op("linear", None, _linear_array,
             (_matmul_ga, _matmul_gb, lambda g, y, x, w, b: sum_to(g, b.shape)))
+LINEAR_RELU = Op("linear_relu", None, _linear_relu_array, LINEAR.vjps,
+                 pre=lambda g, y, x, w, b: RELU.vjps[0](g, y, y))   # y > 0 exactly where relu's input is
 SUM_AXIS = Op("sum_axis", None, lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
               (lambda g, y, x, axis, keepdims: broadcast_to(_expand(g, x.shape, axis, keepdims),
                                                             x.shape),), symbol="sum")

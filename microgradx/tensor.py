@@ -533,17 +533,26 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return _make(np.stack([t.data for t in ts], axis=ax), ts, ops.STACK, (ax, len(ts)))
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+_LINEAR_OPS = {None: ops.LINEAR, "relu": ops.LINEAR_RELU}
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor, activation: str | None = None) -> Tensor:
     """``x @ weight + bias`` as one graph node: what a Linear layer computes.
 
     ``weight`` has shape (nin, nout), ``bias`` shape (nout,) and weight's
     dtype; ``x`` has shape (..., nin). One node instead of two, and the bias
-    is added to the new product in place.
+    is added to the new product in place. ``activation="relu"`` applies relu
+    in the same node (``linear_relu``), in place.
 
-    >>> W = Tensor(np.ones((3, 2)), requires_grad=True); b = Tensor([0.5, -0.5])
+    >>> W = Tensor(np.ones((3, 2)), requires_grad=True); b = Tensor([0.5, -3.5])
     >>> linear(Tensor(np.ones((4, 3))), W, b).data[0]
-    array([3.5, 2.5])
+    array([ 3.5, -0.5])
+    >>> linear(Tensor(np.ones((4, 3))), W, b, activation="relu").data[0]
+    array([3.5, 0. ])
     """
+    op = _LINEAR_OPS.get(activation) if activation is None or isinstance(activation, str) else None
+    if op is None:
+        raise ValueError(f"linear: activation must be None or 'relu', got {activation!r}")
     if not (isinstance(x, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor)):
         kinds = ", ".join(type(a).__name__ for a in (x, weight, bias))
         raise TypeError(f"linear(x, weight, bias) takes three Tensors, got {kinds}; wrap arrays in mg.Tensor")
@@ -558,7 +567,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
             f"linear: input of shape {xd.shape} does not fit weight of shape {wd.shape}: "
             f"its last dimension must be {wd.shape[0]}"
         )
-    return _make(ops.LINEAR.array(xd, wd, bd), (x, weight, bias), ops.LINEAR)
+    return _make(op.array(xd, wd, bd), (x, weight, bias), op)
 
 
 def _nll(lp: Tensor, idx: np.ndarray) -> Tensor:

@@ -1,4 +1,4 @@
-"""Fused tensor ops of the table (one node, one rule): values and gradients against
+"""Fused tensor ops of the table (hinge, linear_relu): values and gradients against
 PyTorch (float64) and central differences, both backward passes, second derivatives."""
 
 import numpy as np
@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 
 import microgradx as mg
 from microgradx import ops
-from microgradx.tensor import _hinge
+from microgradx.tensor import _hinge, linear
 
 SETTINGS = settings(max_examples=30, deadline=None)
 
@@ -123,3 +123,99 @@ def test_hinge_vjp_on_raw_arrays_is_a_new_array():
     for k in range(2):
         gp = ops.HINGE.vjps[k](g, y, s, t)
         assert not any(np.shares_memory(gp, a) for a in (g, y, s, t))
+
+
+# ---- linear_relu: linear's rules after relu's, written once each ------------------
+
+@st.composite
+def linear_inputs(draw):
+    n, nin, nout = (draw(st.integers(1, 4)) for _ in range(3))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    x, w, b = rng.normal(size=(n, nin)), rng.normal(size=(nin, nout)), rng.normal(size=nout)
+    assume(np.all(np.abs(x @ w + b) > 1e-6))          # away from relu's kink
+    return x, w, b, rng.normal(size=(n, nout))
+
+
+@SETTINGS
+@given(xwbr=linear_inputs())
+def test_linear_relu_matches_torch(xwbr):
+    torch = pytest.importorskip("torch")
+    x, w, b, r = xwbr
+    X, W, B = (mg.Tensor(a, requires_grad=True) for a in (x, w, b))
+    out = linear(X, W, B, activation="relu")
+    assert out.op == "linear_relu" and len(mg.autograd.topological_order([out])) == 4
+    (out * r).sum().backward()
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    tout = torch.relu(torch.nn.functional.linear(tx, tw.T, tb))
+    (tout * torch.tensor(r)).sum().backward()
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for ours, ref in ((X, tx), (W, tw), (B, tb)):
+        np.testing.assert_allclose(ours.grad, ref.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@SETTINGS
+@given(xwbr=linear_inputs())
+def test_linear_relu_gradients_equal_central_differences(xwbr):
+    x, w, b, r = xwbr
+    X, W, B = (mg.Tensor(a, requires_grad=True) for a in (x, w, b))
+    (linear(X, W, B, activation="relu") * r).sum().backward()
+    f = {
+        "x": lambda a: float(np.sum(np.maximum(a @ w + b, 0) * r)),
+        "w": lambda a: float(np.sum(np.maximum(x @ a + b, 0) * r)),
+        "b": lambda a: float(np.sum(np.maximum(x @ w + a, 0) * r)),
+    }
+    for name, t in (("x", X), ("w", W), ("b", B)):
+        num = mg.numerical_gradient(f[name], t.data.copy(), h=1e-6)
+        np.testing.assert_allclose(t.grad, num, rtol=1e-5, atol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_linear_relu_is_linear_then_relu_in_both_passes_and_accumulates(dtype):
+    rng = np.random.default_rng(2)
+    x = mg.Tensor(rng.normal(size=(5, 3)).astype(dtype), requires_grad=True)
+    w = mg.Tensor(rng.normal(size=(3, 4)).astype(dtype), requires_grad=True)
+    b = mg.Tensor(rng.normal(size=4).astype(dtype), requires_grad=True)
+    r = rng.normal(size=(5, 4)).astype(dtype)
+    fused = (linear(x, w, b, activation="relu") * r).sum()
+    split = (linear(x, w, b).relu() * r).sum()
+    np.testing.assert_array_equal(fused.data, split.data)
+    want = mg.grad(split, [x, w, b])
+    general = mg.grad(fused, [x, w, b])                  # the general pass
+    fused.backward()                                      # the lean pass
+    first = [t.grad for t in (x, w, b)]
+    fused.backward()
+    for t, g_split, g_general, g1 in zip((x, w, b), want, general, first):
+        assert t.grad.dtype == dtype and g_general.dtype == dtype
+        np.testing.assert_array_equal(g_general.data, g_split.data)
+        np.testing.assert_array_equal(g1, g_split.data)
+        np.testing.assert_array_equal(t.grad, 2 * g_split.data)
+        assert not np.shares_memory(g1, t.grad)
+
+
+def test_linear_relu_second_derivatives_through_create_graph():
+    rng = np.random.default_rng(3)
+    x = mg.Tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    w = mg.Tensor(rng.normal(size=(3, 2)), requires_grad=True)
+    b = mg.Tensor(np.array([0.3, -0.2]), requires_grad=True)
+    assert mg.gradgradcheck(lambda x, w, b: (linear(x, w, b, activation="relu") ** 2).sum(), [x, w, b]).ok
+    gw, = mg.grad((linear(x, w, b, activation="relu") ** 2).sum(), [w], create_graph=True)
+    split, = mg.grad((linear(x, w, b).relu() ** 2).sum(), [w], create_graph=True)
+    np.testing.assert_array_equal(mg.grad(gw.sum(), [x])[0].data, mg.grad(split.sum(), [x])[0].data)
+
+
+def test_linear_refuses_an_unknown_activation():
+    x, w, b = mg.Tensor(np.ones((2, 3))), mg.Tensor(np.ones((3, 2))), mg.Tensor(np.zeros(2))
+    with pytest.raises(ValueError, match="activation must be None or 'relu', got 'tanh'"):
+        linear(x, w, b, activation="tanh")
+    with pytest.raises(ValueError, match=r"got \['relu'\]"):
+        linear(x, w, b, activation=["relu"])
+
+
+def test_linear_relu_forward_works_in_place_on_its_own_product_only():
+    x, w = np.ones((2, 3)), np.full((3, 2), -1.0)
+    b = np.array([5.0, 1.0])
+    out = ops.LINEAR_RELU.array(x, w, b)
+    np.testing.assert_array_equal(out, [[2.0, 0.0], [2.0, 0.0]])
+    assert not any(np.shares_memory(out, a) for a in (x, w, b))
+    np.testing.assert_array_equal(b, [5.0, 1.0])
