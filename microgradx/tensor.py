@@ -468,13 +468,20 @@ class Tensor(Node):
         return g
 
     def _add_grad(self, g: Any, upstream: Any) -> None:
-        """Add ``g``, the gradient a VJP gave this leaf, to ``.grad`` (``_fit_grad`` first)."""
-        g = self._fit_grad(g, upstream)
+        """Add ``g``, the raw gradient a VJP gave this leaf, to ``.grad``.
+
+        The common case, a new array of the leaf's shape and dtype, is kept as
+        it is; anything else is fitted (``_fit_grad``) first.
+        """
+        data = self.data
+        if (g is upstream or upstream is None or type(g) is not np.ndarray or g.base is not None
+                or g.shape != data.shape or g.dtype != data.dtype):
+            g = np.asarray(self._fit_grad(g, upstream))
         old = self.grad
         if old is not None:
             g = old + g
-        if type(g) is not np.ndarray and not isinstance(g, Tensor):
-            g = np.asarray(g)            # a NumPy scalar, from 0-d arithmetic
+            if type(g) is not np.ndarray:
+                g = np.asarray(g)        # a NumPy scalar, from 0-d arithmetic
         self.grad = g
 
     def _store_grad(self, g: Any) -> None:
@@ -533,9 +540,6 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return _make(np.stack([t.data for t in ts], axis=ax), ts, ops.STACK, (ax, len(ts)))
 
 
-_LINEAR_OPS = {None: ops.LINEAR, "relu": ops.LINEAR_RELU}
-
-
 def linear(x: Tensor, weight: Tensor, bias: Tensor, activation: str | None = None) -> Tensor:
     """``x @ weight + bias`` as one graph node: what a Linear layer computes.
 
@@ -550,8 +554,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor, activation: str | None = Non
     >>> linear(Tensor(np.ones((4, 3))), W, b, activation="relu").data[0]
     array([3.5, 0. ])
     """
-    op = _LINEAR_OPS.get(activation) if activation is None or isinstance(activation, str) else None
-    if op is None:
+    if activation is None:
+        op = ops.LINEAR
+    elif isinstance(activation, str) and activation == "relu":
+        op = ops.LINEAR_RELU
+    else:
         raise ValueError(f"linear: activation must be None or 'relu', got {activation!r}")
     if not (isinstance(x, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor)):
         kinds = ", ".join(type(a).__name__ for a in (x, weight, bias))
