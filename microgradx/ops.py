@@ -397,11 +397,17 @@ def _nll_array(lp: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return -(lp[np.arange(len(idx)), idx].sum() * (1.0 / len(idx)))
 
 
-def _onehot(idx: np.ndarray, like: Any) -> np.ndarray:
-    x = data_of(like)
+def _nll_vjp(g: Any, y: Any, lp: Any, idx: np.ndarray) -> Any:
+    """``-g / n`` at each row's target entry, 0 elsewhere."""
+    scale = g * (-1.0 / len(idx))
+    x = data_of(lp)
     out = np.zeros(x.shape, x.dtype)
-    out[np.arange(len(idx)), idx] = 1
-    return out
+    rows = np.arange(len(idx))
+    if _is_raw(scale):
+        out[rows, idx] = scale
+        return out
+    out[rows, idx] = 1
+    return out * scale
 
 
 def _hinge_array(s: np.ndarray, t: Any) -> np.ndarray:
@@ -471,7 +477,7 @@ SOFTMAX = Op("softmax", None, _softmax,
              (lambda g, y, x, axis: y * (g - (g * y).sum(axis=axis, keepdims=True)),))
 LOG_SOFTMAX = Op("log_softmax", None, _log_softmax,
                  (lambda g, y, x, axis: g - exp(y) * g.sum(axis=axis, keepdims=True),))
-NLL = Op("nll", None, _nll_array, (lambda g, y, lp, idx: _onehot(idx, lp) * (g * (-1.0 / len(idx))),))
+NLL = Op("nll", None, _nll_array, (_nll_vjp,))
 HINGE = Op("hinge", None, _hinge_array,
             (lambda g, y, s, t: _hinge_vjp(g, s, t, t), lambda g, y, s, t: _hinge_vjp(g, s, t, s)))
 CAT = Op("cat", None, None, vjp_all=_cat_vjp)

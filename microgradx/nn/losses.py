@@ -261,7 +261,7 @@ def _class_indices(targets: Any, n: int, c: int) -> np.ndarray:
     if np.count_nonzero(bad):
         raise ValueError(f"cross_entropy: targets must be class indices in [0, {c}) for {c} classes, "
                          f"got {np.unique(t[bad])[:5].astype(int).tolist()}")
-    return t.astype(np.intp)
+    return t.astype(np.intp, copy=False)
 
 
 def l2(params: Iterable[Any]) -> Tensor | Value:
