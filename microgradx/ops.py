@@ -412,7 +412,7 @@ def _nll_vjp(g: Any, y: Any, lp: Any, idx: np.ndarray) -> Any:
 
 def _hinge_array(s: np.ndarray, t: Any) -> np.ndarray:
     margin = 1 - t * s
-    return np.maximum(margin, 0).sum() * (1.0 / np.size(margin))
+    return np.maximum(margin, 0).sum() * (1.0 / margin.size)
 
 
 def _hinge_vjp(g: Any, s: Any, t: Any, other: Any) -> Any:
@@ -421,7 +421,7 @@ def _hinge_vjp(g: Any, s: Any, t: Any, other: Any) -> Any:
     derivative is."""
     ts = data_of(t) * data_of(s)
     active = ts < 1
-    scale = g * (-1.0 / np.size(ts))
+    scale = g * (-1.0 / ts.size)
     if _is_raw(other) and _is_raw(g):
         out = np.multiply(other, active, dtype=ts.dtype)
         out *= scale
