@@ -456,8 +456,9 @@ def _linear_relu_array(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarra
 MATMUL = Op("matmul", None, np.matmul, (_matmul_ga, _matmul_gb), symbol="@")
 LINEAR = Op("linear", None, _linear_array,
             (_matmul_ga, _matmul_gb, lambda g, y, x, w, b: sum_to(g, b.shape)))
+# relu's rule read at the output: y = relu(z) is > 0 exactly where z is
 LINEAR_RELU = Op("linear_relu", None, _linear_relu_array, LINEAR.vjps,
-                 pre=lambda g, y, x, w, b: RELU.vjps[0](g, y, y))   # y > 0 exactly where relu's input is
+                 pre=lambda g, y, x, w, b: RELU.vjps[0](g, y, y))
 SUM_AXIS = Op("sum_axis", None, lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
               (lambda g, y, x, axis, keepdims: broadcast_to(_expand(g, x.shape, axis, keepdims),
                                                             x.shape),), symbol="sum")
