@@ -108,8 +108,10 @@ def numpy_peer(task: Task) -> tuple[Callable[[], Any], Callable[[], list[np.ndar
             if i:
                 dz = dz @ W.T
                 dz *= a_in > 0
-            W -= LR * dW
-            b -= LR * db
+            dW *= LR                # the step owns its gradients: scale them in place
+            db *= LR
+            W -= dW
+            b -= db
         return loss
 
     return step, lambda: [p for pair in params for p in pair]
@@ -184,15 +186,16 @@ def dezero_peer(task: Task) -> tuple[Callable[[], Any], Callable[[], list[np.nda
 
 
 def microgradx_nn_peer(task: Task) -> tuple[Callable[[], Any], Callable[[], list[np.ndarray]]]:
-    """microgradx as a user writes it: nn.Sequential of nn.Linear, nn.cross_entropy / nn.hinge_loss."""
-    layers: list[Any] = []
-    linears = []
-    for W, b in _copies(task):
-        layer = mg.nn.Linear(W.shape[0], W.shape[1], dtype=W.dtype)
+    """microgradx as a user writes it: nn.Sequential of nn.Linear (the hidden ones with
+    activation="relu", one node each), nn.cross_entropy / nn.hinge_loss."""
+    weights = _copies(task)
+    layers = []
+    for i, (W, b) in enumerate(weights):
+        hidden = i < len(weights) - 1
+        layer = mg.nn.Linear(W.shape[0], W.shape[1], dtype=W.dtype, activation="relu" if hidden else None)
         layer.weight.data, layer.bias.data = W, b
-        layers += [layer, mg.nn.ReLU()]
-        linears.append(layer)
-    net = mg.nn.Sequential(*layers[:-1])
+        layers.append(layer)
+    net = mg.nn.Sequential(*layers)
     params = net.parameters()
     x = mg.Tensor(task.x)
     loss_fn = mg.nn.cross_entropy if task.loss == "ce" else mg.nn.hinge_loss
@@ -202,7 +205,9 @@ def microgradx_nn_peer(task: Task) -> tuple[Callable[[], Any], Callable[[], list
         loss = loss_fn(net(x), y)
         loss.backward()
         for p in params:
-            p.data -= LR * p.grad
+            g = p.grad              # an array of its own: scaled in place
+            g *= LR
+            p.data -= g
             p.grad = None
         return loss
 
@@ -230,7 +235,9 @@ def microgradx_ops_peer(task: Task) -> tuple[Callable[[], Any], Callable[[], lis
             loss = (1 - y * a).relu().mean()
         loss.backward()
         for p in params:
-            p.data -= LR * p.grad
+            g = p.grad              # an array of its own: scaled in place
+            g *= LR
+            p.data -= g
             p.grad = None
         return loss
 
@@ -297,8 +304,11 @@ def run(report: Report) -> None:
             section.add(task.name, *cells, *ratios)
             print(f"  {task.name}: " + ", ".join(f"{p} {c}" for p, c in zip(times, cells)), flush=True)
     section.note("cells: median (min) time of one step; ratios: of the medians (of the minimums); "
-                 "microgradx nn is mg.nn.Sequential/Linear/ReLU with mg.nn.cross_entropy or "
-                 "mg.nn.hinge_loss, microgradx ops the same net written with raw Tensor ops")
+                 "microgradx nn is mg.nn.Sequential of mg.nn.Linear (the hidden ones with "
+                 "activation='relu') with mg.nn.cross_entropy or mg.nn.hinge_loss, microgradx ops "
+                 "the same net written with raw Tensor ops")
+    section.note("updates: NumPy by hand and microgradx scale their own gradient arrays in place "
+                 "(p -= g after g *= lr); PyTorch uses p.add_(p.grad, alpha=-lr), DeZero its SGD")
     section.note("targets: 784-256-10 within 1.15x of NumPy; 2-16-16-1 faster than PyTorch; "
                  "both >= 3x faster than DeZero")
     section.note(f"the peers are timed in turns ({ROUNDS} rounds of {STEPS // ROUNDS} steps each, "

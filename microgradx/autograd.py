@@ -150,6 +150,7 @@ class Node:
 
 
 _GEN = attrgetter("_gen")
+_DATA = attrgetter("data")
 
 
 def parents_of(node: Node) -> tuple:
@@ -332,6 +333,8 @@ def _backward_general(order: list[Node], create_graph: bool, inputs: Sequence[No
             y, args = node.data, [p.data for p in prev]
         if node._ctx is not None:
             args.extend(node._ctx)
+        if op.pre is not None:
+            g = op.pre(g, y, *args)
         if op.vjp_all is not None:
             pgrads = op.vjp_all(g, y, *args)
             upstream = None
@@ -349,35 +352,51 @@ def _backward_general(order: list[Node], create_graph: bool, inputs: Sequence[No
 def _backward_tensor(order: list[Node]) -> None:
     """The plain (raw-array) pass for Tensors: gradients are kept on leaves only.
 
-    A gradient is fitted (``_fit_grad``: summed back to the input's shape, cast
-    to its dtype, copied if a leaf would share it) only when it goes to a leaf
-    or its shape or dtype differ; between op nodes it passes as it is.
+    Between op nodes a gradient passes as it is, unless its shape or dtype
+    differ from its input's (then ``_fit_grad`` sums it back and casts it).
+    A gradient for a leaf goes straight into its ``.grad`` (``_add_grad``),
+    so leaves need no turn of their own.
     """
     for node in order:
         g = node._g
         if type(g) is float:
-            continue                     # no gradient reached this tensor
+            continue                     # no gradient reached this tensor (or a leaf, served already)
         node._g = None                   # let the array go as soon as it is used
         op = node._op
         if op is None:
-            node._store_grad(g)
+            node._store_grad(g)          # a root that is a leaf
             continue
-        prev = parents_of(node)
+        a = node._a
+        if type(a) is tuple:
+            prev = a
+        elif node._b is None:
+            prev = (a,)
+        else:
+            prev = (a, node._b)
         y = node.data
-        args = [p.data for p in prev]
+        args = list(map(_DATA, prev))
         if node._ctx is not None:
             args.extend(node._ctx)
+        if op.pre is not None:
+            g = op.pre(g, y, *args)
         if op.vjp_all is not None:
             for p, gp in zip(prev, op.vjp_all(g, y, *args)):
                 if p.requires_grad:
-                    _accumulate(p, p._fit_grad(gp, None))
+                    if p._op is None:
+                        p._add_grad(gp, None)
+                    else:
+                        _accumulate(p, p._fit_grad(gp, None))
             continue
         for p, vjp, x in zip(prev, op.vjps, args):
             if p.requires_grad:
                 gp = vjp(g, y, *args)
-                if p._op is None or gp.shape != x.shape or gp.dtype != x.dtype:
+                if p._op is None:
+                    p._add_grad(gp, g)
+                    continue
+                if gp.shape != x.shape or gp.dtype != x.dtype:
                     gp = p._fit_grad(gp, g)
-                _accumulate(p, gp)
+                old = p._g
+                p._g = gp if type(old) is float else old + gp
 
 
 def _accumulate(p: Node, gp: Any) -> None:

@@ -33,12 +33,15 @@ class Op:
     ``cat``) instead gives ``vjp_all`` returning a tuple with one gradient
     per input. ``vjp_batch``, when given, is the same rule for many nodes of
     the op at once, on arrays (the plain scalar pass uses it for ``dot``).
+    An op made of two (``linear_relu``) may give ``pre``: the rule of its
+    outer part, ``pre(g, y, *xs)``, applied once to the upstream gradient
+    before the ``vjps`` of its inner part.
 
     >>> OPS["exp"].scalar(0.0)
     1.0
     """
 
-    __slots__ = ("name", "scalar", "array", "vjps", "vjp_all", "vjp_batch", "symbol")
+    __slots__ = ("name", "scalar", "array", "vjps", "vjp_all", "vjp_batch", "symbol", "pre")
 
     def __init__(
         self,
@@ -49,6 +52,7 @@ class Op:
         vjp_all: Callable[..., Any] | None = None,
         symbol: str = "",
         vjp_batch: Callable[..., Any] | None = None,
+        pre: Callable[..., Any] | None = None,
     ) -> None:
         self.name = name
         self.scalar = scalar
@@ -57,6 +61,7 @@ class Op:
         self.vjp_all = vjp_all
         self.vjp_batch = vjp_batch
         self.symbol = symbol or name
+        self.pre = pre
         OPS[name] = self
 
     def __repr__(self) -> str:
@@ -211,7 +216,9 @@ def step(x: Any, slope: float = 0.0) -> Any:
 
 def _node_method(name: str, raw_fn: Callable) -> Callable:
     def f(x: Any, *args: Any) -> Any:
-        return raw_fn(x, *args) if _is_raw(x) else getattr(x, name)(*args)
+        if type(x) is np.ndarray or _is_raw(x):
+            return raw_fn(x, *args)
+        return getattr(x, name)(*args)
 
     f.__name__ = name
     return f
@@ -219,12 +226,13 @@ def _node_method(name: str, raw_fn: Callable) -> Callable:
 
 def _sum_to_array(x: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum the axes NumPy broadcasting added or stretched, giving a new array of ``shape``."""
-    x = np.asarray(x)
+    if type(x) is not np.ndarray:
+        x = np.asarray(x)
     if x.shape == shape:
         return x
     lead = x.ndim - len(shape)
     if lead == 1 and x.shape[1:] == shape:      # a bias: one leading axis added
-        return x.sum(axis=0)
+        return np.add.reduce(x, 0)
     stretched = tuple(i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1)
     if stretched:
         x = x.sum(axis=stretched, keepdims=True)
@@ -378,7 +386,8 @@ def _row(x: Any) -> Any:      # (..., n) -> (..., 1, n)
     return x.reshape(x.shape[:-1] + (1, x.shape[-1]))
 
 
-def _matmul_ga(g: Any, y: Any, a: Any, b: Any) -> Any:
+def _matmul_ga(g: Any, y: Any, a: Any, b: Any, *bias: Any) -> Any:
+    """Gradient of ``a`` in ``a @ b`` (and in linear's ``a @ b + bias``)."""
     if b.ndim == 1:
         return g * b if a.ndim == 1 else _col(g) * b
     if a.ndim == 1:
@@ -386,7 +395,8 @@ def _matmul_ga(g: Any, y: Any, a: Any, b: Any) -> Any:
     return g @ _mT(b)
 
 
-def _matmul_gb(g: Any, y: Any, a: Any, b: Any) -> Any:
+def _matmul_gb(g: Any, y: Any, a: Any, b: Any, *bias: Any) -> Any:
+    """Gradient of ``b`` in ``a @ b`` (and in linear's ``a @ b + bias``)."""
     if b.ndim == 1:
         return g * a if a.ndim == 1 else _col(g) * a
     if a.ndim == 1:
@@ -416,11 +426,36 @@ def _nll_array(lp: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return -(lp[np.arange(len(idx)), idx].sum() * (1.0 / len(idx)))
 
 
-def _onehot(idx: np.ndarray, like: Any) -> np.ndarray:
-    x = data_of(like)
+def _nll_vjp(g: Any, y: Any, lp: Any, idx: np.ndarray) -> Any:
+    """``-g / n`` at each row's target entry, 0 elsewhere."""
+    scale = g * (-1.0 / len(idx))
+    x = data_of(lp)
     out = np.zeros(x.shape, x.dtype)
-    out[np.arange(len(idx)), idx] = 1
-    return out
+    rows = np.arange(len(idx))
+    if _is_raw(scale):
+        out[rows, idx] = scale
+        return out
+    out[rows, idx] = 1
+    return out * scale
+
+
+def _hinge_array(s: np.ndarray, t: Any) -> np.ndarray:
+    margin = 1 - t * s
+    return np.maximum(margin, 0).sum() * (1.0 / margin.size)
+
+
+def _hinge_vjp(g: Any, s: Any, t: Any, other: Any) -> Any:
+    """``g * -other / n`` where the margin ``1 - t*s`` is positive (``t*s < 1``), else 0;
+    ``other`` is t for the gradient of s, s for that of t. The mask is data, as relu's
+    derivative is."""
+    ts = data_of(t) * data_of(s)
+    active = ts < 1
+    scale = g * (-1.0 / ts.size)
+    if _is_raw(other) and _is_raw(g):
+        out = np.multiply(other, active, dtype=ts.dtype)
+        out *= scale
+        return out
+    return other * active.astype(ts.dtype) * scale
 
 
 def _cat_vjp(g: Any, y: Any, *args: Any) -> tuple:
@@ -442,11 +477,17 @@ def _linear_array(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def _linear_relu_array(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = _linear_array(x, w, b)
+    return np.maximum(out, 0, out=out)
+
+
 MATMUL = Op("matmul", None, np.matmul, (_matmul_ga, _matmul_gb), symbol="@")
 LINEAR = Op("linear", None, _linear_array,
-            (lambda g, y, x, w, b: _matmul_ga(g, y, x, w),
-             lambda g, y, x, w, b: _matmul_gb(g, y, x, w),
-             lambda g, y, x, w, b: sum_to(g, b.shape)))
+            (_matmul_ga, _matmul_gb, lambda g, y, x, w, b: sum_to(g, b.shape)))
+# relu's rule read at the output: y = relu(z) is > 0 exactly where z is
+LINEAR_RELU = Op("linear_relu", None, _linear_relu_array, LINEAR.vjps,
+                 pre=lambda g, y, x, w, b: RELU.vjps[0](g, y, y))
 SUM_AXIS = Op("sum_axis", None, lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
               (lambda g, y, x, axis, keepdims: broadcast_to(_expand(g, x.shape, axis, keepdims),
                                                             x.shape),), symbol="sum")
@@ -466,6 +507,8 @@ SOFTMAX = Op("softmax", None, _softmax,
              (lambda g, y, x, axis: y * (g - (g * y).sum(axis=axis, keepdims=True)),))
 LOG_SOFTMAX = Op("log_softmax", None, _log_softmax,
                  (lambda g, y, x, axis: g - exp(y) * g.sum(axis=axis, keepdims=True),))
-NLL = Op("nll", None, _nll_array, (lambda g, y, lp, idx: _onehot(idx, lp) * (g * (-1.0 / len(idx))),))
+NLL = Op("nll", None, _nll_array, (_nll_vjp,))
+HINGE = Op("hinge", None, _hinge_array,
+            (lambda g, y, s, t: _hinge_vjp(g, s, t, t), lambda g, y, s, t: _hinge_vjp(g, s, t, s)))
 CAT = Op("cat", None, None, vjp_all=_cat_vjp)
 STACK = Op("stack", None, None, vjp_all=_stack_vjp)

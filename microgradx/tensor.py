@@ -467,6 +467,23 @@ class Tensor(Node):
             return np.array(g)
         return g
 
+    def _add_grad(self, g: Any, upstream: Any) -> None:
+        """Add ``g``, the raw gradient a VJP gave this leaf, to ``.grad``.
+
+        The common case, a new array of the leaf's shape and dtype, is kept as
+        it is; anything else is fitted (``_fit_grad``) first.
+        """
+        data = self.data
+        if (g is upstream or upstream is None or type(g) is not np.ndarray or g.base is not None
+                or g.shape != data.shape or g.dtype != data.dtype):
+            g = np.asarray(self._fit_grad(g, upstream))
+        old = self.grad
+        if old is not None:
+            g = old + g
+            if type(g) is not np.ndarray:
+                g = np.asarray(g)        # a NumPy scalar, from 0-d arithmetic
+        self.grad = g
+
     def _store_grad(self, g: Any) -> None:
         if self._op is not None:
             return
@@ -523,17 +540,26 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return _make(np.stack([t.data for t in ts], axis=ax), ts, ops.STACK, (ax, len(ts)))
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+def linear(x: Tensor, weight: Tensor, bias: Tensor, activation: str | None = None) -> Tensor:
     """``x @ weight + bias`` as one graph node: what a Linear layer computes.
 
     ``weight`` has shape (nin, nout), ``bias`` shape (nout,) and weight's
     dtype; ``x`` has shape (..., nin). One node instead of two, and the bias
-    is added to the new product in place.
+    is added to the new product in place. ``activation="relu"`` applies relu
+    in the same node (``linear_relu``), in place.
 
-    >>> W = Tensor(np.ones((3, 2)), requires_grad=True); b = Tensor([0.5, -0.5])
+    >>> W = Tensor(np.ones((3, 2)), requires_grad=True); b = Tensor([0.5, -3.5])
     >>> linear(Tensor(np.ones((4, 3))), W, b).data[0]
-    array([3.5, 2.5])
+    array([ 3.5, -0.5])
+    >>> linear(Tensor(np.ones((4, 3))), W, b, activation="relu").data[0]
+    array([3.5, 0. ])
     """
+    if activation is None:
+        op = ops.LINEAR
+    elif isinstance(activation, str) and activation == "relu":
+        op = ops.LINEAR_RELU
+    else:
+        raise ValueError(f"linear: activation must be None or 'relu', got {activation!r}")
     if not (isinstance(x, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor)):
         kinds = ", ".join(type(a).__name__ for a in (x, weight, bias))
         raise TypeError(f"linear(x, weight, bias) takes three Tensors, got {kinds}; wrap arrays in mg.Tensor")
@@ -548,7 +574,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
             f"linear: input of shape {xd.shape} does not fit weight of shape {wd.shape}: "
             f"its last dimension must be {wd.shape[0]}"
         )
-    return _make(ops.LINEAR.array(xd, wd, bd), (x, weight, bias), ops.LINEAR)
+    return _make(op.array(xd, wd, bd), (x, weight, bias), op)
 
 
 def _nll(lp: Tensor, idx: np.ndarray) -> Tensor:
@@ -557,3 +583,12 @@ def _nll(lp: Tensor, idx: np.ndarray) -> Tensor:
     For nn.cross_entropy, which checks the shapes and the class indices.
     """
     return _make(ops.NLL.array(lp.data, idx), (lp,), ops.NLL, (idx,))
+
+
+def _hinge(s: Tensor, t: Tensor | np.ndarray) -> Tensor:
+    """``mean(relu(1 - t * s))``, the SVM hinge loss of scores ``s`` and labels ``t``, one node.
+
+    For nn.hinge_loss, which checks the shapes and the labels. A constant ``t``
+    (an ndarray) stays out of the graph.
+    """
+    return s._binary(t, ops.HINGE)

@@ -139,6 +139,30 @@ def test_linear_rejects_mismatched_input_naming_both_shapes():
         layer([mg.Value(1.0), mg.Value(2.0), mg.Value(3.0)])
 
 
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_relu_option_equals_linear_then_relu(bias):
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(6, 3))
+    fused = Linear(3, 4, bias=bias, seed=1, activation="relu")
+    plain = Linear(3, 4, bias=bias, seed=1)
+    if bias:
+        fused.bias.data = plain.bias.data = rng.normal(size=4)
+    out_f, out_p = fused(x), ReLU()(plain(x))
+    assert out_f.op == ("linear_relu" if bias else "relu")
+    np.testing.assert_array_equal(out_f.data, out_p.data)
+    r = rng.normal(size=(6, 4))
+    (out_f * r).sum().backward()
+    (out_p * r).sum().backward()
+    for pf, pp in zip(fused.parameters(), plain.parameters()):
+        np.testing.assert_array_equal(pf.grad, pp.grad)
+    assert repr(fused) == f"Linear(3, 4, bias={bias}, activation='relu')"
+
+
+def test_linear_rejects_an_unknown_activation():
+    with pytest.raises(ValueError, match="None or 'relu', got 'tanh'.*Tanh()"):
+        Linear(2, 2, activation="tanh")
+
+
 @pytest.mark.parametrize("nin, nout", [(0, 2), (-1, 2), (2, 0), (2.5, 2), (True, 2), ("3", 2)])
 def test_linear_rejects_bad_sizes(nin, nout):
     with pytest.raises(ValueError, match="positive int"):

@@ -142,6 +142,7 @@ ALIAS_CASES = {
     "broadcast": lambda a, b: a.broadcast_to((2, 2, 3)) + b,
     "sum_to": lambda a, b: (a.broadcast_to((4, 2, 3)) + b).sum_to((2, 3)),
     "linear": lambda a, b: linear(a, b.T, b[:, 0]),
+    "linear_relu": lambda a, b: linear(a, b.T, b[:, 0], activation="relu"),
 }
 
 
@@ -227,7 +228,7 @@ def _vjp_cases():
             continue
         if name == "matmul":
             cases.append((name, op, (m, n.T), ()))
-        elif name == "linear":
+        elif name in ("linear", "linear_relu"):
             cases.append((name, op, (m, n.T, rng.normal(size=3)), ()))
         elif len(op.vjps) == 2:
             cases.append((name, op, (m, n), ()))
@@ -245,6 +246,9 @@ def test_table_vjps_return_a_new_array_a_view_or_the_upstream_gradient(name, op,
     y = op.array(*inputs, *ctx)
     g = np.random.default_rng(6).normal(size=np.shape(y))
     given = [g, y, *inputs, *(c for c in ctx if isinstance(c, np.ndarray))]
+    if op.pre is not None:
+        g = op.pre(g, y, *inputs, *ctx)
+        assert not any(np.shares_memory(g, a) for a in given)
     for k in range(len(inputs)):
         gp = op.vjps[k](g, y, *inputs, *ctx)
         assert np.shape(gp) == np.shape(inputs[k]) or name in ("add", "sub", "mul", "div", "pow")

@@ -50,18 +50,28 @@ class Linear(Module):
 
     ``init``: "he" (default, for ReLU nets), "xavier" or "uniform" (micrograd's
     U(-1, 1)); the bias starts at zero. ``dtype``: np.float64 or np.float32.
+    ``activation="relu"``: relu of the affine map, computed in the same graph
+    node (``Linear(2, 16, activation="relu")`` is ``Linear(2, 16)`` then
+    ``ReLU()`` in one node instead of two).
 
     >>> layer = Linear(3, 2, seed=0)
     >>> layer.weight.shape, layer.bias.shape
     ((3, 2), (2,))
     >>> layer(np.ones((4, 3))).shape
     (4, 2)
+    >>> Linear(3, 2, activation="relu")(np.ones((4, 3))).op
+    'linear_relu'
     """
 
     def __init__(self, nin: int, nout: int, bias: bool = True, init: str = "he",
-                 seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
+                 seed: int | np.random.Generator | None = None, dtype: Any = np.float64,
+                 activation: str | None = None) -> None:
         self.nin = _check_size(nin, "nin")
         self.nout = _check_size(nout, "nout")
+        if activation not in (None, "relu"):
+            raise ValueError(f"Linear activation must be None or 'relu', got {activation!r}; "
+                             "for other functions add a layer after it, e.g. Tanh()")
+        self.activation = activation
         try:
             dt = np.dtype(dtype)
         except TypeError:
@@ -84,10 +94,15 @@ class Linear(Module):
                 f"{self!r} expects inputs whose last dimension is {self.nin}, got shape {x.shape} "
                 f"(weight has shape {self.weight.shape}); reshape the input to (batch, {self.nin})"
             )
-        return x @ self.weight if self.bias is None else linear(x, self.weight, self.bias)
+        if self.bias is not None:
+            return linear(x, self.weight, self.bias, self.activation)
+        out = x @ self.weight
+        return out if self.activation is None else out.relu()
 
     def __repr__(self) -> str:
         extra = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
+        if self.activation is not None:
+            extra += f", activation={self.activation!r}"
         return f"Linear({self.nin}, {self.nout}, bias={self.bias is not None}{extra})"
 
 
@@ -112,8 +127,8 @@ class Sequential(Module):
         self._len = len(layers)
 
     def __call__(self, x: Any) -> Any:
-        for layer in self:
-            x = layer(x)
+        for i in range(self._len):
+            x = getattr(self, str(i))(x)
         return x
 
     def __len__(self) -> int:

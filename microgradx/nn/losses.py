@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Node
-from ..tensor import Tensor, _nll
+from ..tensor import Tensor, _constant, _hinge, _nll
 from ..value import Value, dot
 from ..value import sum as vsum
 
@@ -58,7 +58,10 @@ def _tensor_pair(pred: Any, target: Any, loss: str) -> tuple[Tensor, Tensor]:
     by element; any other mismatch is an error rather than a silent broadcast.
     """
     p = _to_tensor(pred, loss, "predictions")
-    t = _to_tensor(target, loss, "targets", dtype=None if isinstance(target, Tensor) else p.dtype)
+    if type(target) is np.ndarray and target.shape == p.shape and target.dtype == p.dtype:
+        t = _constant(target)       # already what a target must be: held, not copied
+    else:
+        t = _to_tensor(target, loss, "targets", dtype=None if isinstance(target, Tensor) else p.dtype)
     if t.shape != p.shape:
         if _squeezed(t.shape) != _squeezed(p.shape):
             raise ValueError(
@@ -140,6 +143,9 @@ def mse_loss(pred: Any, target: Any) -> Tensor | Value:
 def hinge_loss(scores: Any, y: Any) -> Tensor | Value:
     """SVM hinge loss ``mean(relu(1 - y * score))`` with labels y in {-1, +1} (micrograd's loss).
 
+    Tensors give one ``hinge`` node (PyTorch's ``margin_ranking_loss`` against
+    zero with margin 1); Values give one ``mg.sum`` node over the samples.
+
     >>> hinge_loss(Tensor([2.0, 0.5]), [1, 1]).item()
     0.25
     """
@@ -149,7 +155,7 @@ def hinge_loss(scores: Any, y: Any) -> Tensor | Value:
         return vsum([(s * -t + 1).relu() for s, t in zip(ss, ys)]) / len(ss)
     s, t = _tensor_pair(scores, y, "hinge_loss")
     _check_labels(t.data, "hinge_loss", "pm1")
-    return (s * (-t if t.requires_grad else -t.data) + 1).relu().mean()
+    return _hinge(s, t if t.requires_grad else t.data)
 
 
 def binary_cross_entropy(probs: Any, y: Any) -> Tensor | Value:
@@ -255,7 +261,7 @@ def _class_indices(targets: Any, n: int, c: int) -> np.ndarray:
     if np.count_nonzero(bad):
         raise ValueError(f"cross_entropy: targets must be class indices in [0, {c}) for {c} classes, "
                          f"got {np.unique(t[bad])[:5].astype(int).tolist()}")
-    return t.astype(np.intp)
+    return t.astype(np.intp, copy=False)
 
 
 def l2(params: Iterable[Any]) -> Tensor | Value:
