@@ -291,18 +291,19 @@ def backward(
         seeds = [s.data if isinstance(s, Node) else s for s in seeds]
     plain = not create_graph and inputs is None and not _anomaly_depth[0]
     faces = {r._scalar_face for r in roots}
-    if plain and faces == {True}:
-        with set_grad_enabled(False):
-            _backward_scalar(roots, seeds)
+    if plain and len(faces) == 1:
+        before = MODE[0]
+        MODE[0] = 0
+        try:
+            (_backward_scalar if True in faces else _backward_tensor)(roots, seeds)
+        finally:
+            MODE[0] = before
         return None
     order = _order(roots)
     try:
         for r, s in zip(roots, seeds):
             r._g = s if type(r._g) is float and r._g == 0.0 else r._g + s
         with set_grad_enabled(create_graph):
-            if plain and faces == {False}:
-                _backward_tensor(order)
-                return None
             return _backward_general(order, create_graph, inputs)
     finally:
         for n in order:
@@ -349,54 +350,96 @@ def _backward_general(order: list[Node], create_graph: bool, inputs: Sequence[No
     return None if inputs is None else found
 
 
-def _backward_tensor(order: list[Node]) -> None:
+def _backward_tensor(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
     """The plain (raw-array) pass for Tensors: gradients are kept on leaves only.
 
-    Between op nodes a gradient passes as it is, unless its shape or dtype
-    differ from its input's (then ``_fit_grad`` sums it back and casts it).
-    A gradient for a leaf goes straight into its ``.grad`` (``_add_grad``),
-    so leaves need no turn of their own.
+    Ordered as the scalar pass (:func:`_backward_scalar`): each node is taken
+    from its generation's chain, and an input met for the first time is filed
+    under its generation. Between op nodes a gradient passes as it is, unless
+    its shape or dtype differ from its input's (then ``_fit_grad`` sums it back
+    and casts it). A gradient for a leaf goes straight into its ``.grad``
+    (``_add_grad``), so leaves need no turn of their own.
     """
-    for node in order:
-        g = node._g
-        if type(g) is float:
-            continue                     # no gradient reached this tensor (or a leaf, served already)
-        node._g = None                   # let the array go as soon as it is used
-        op = node._op
-        if op is None:
-            node._store_grad(g)          # a root that is a leaf
-            continue
-        a = node._a
-        if type(a) is tuple:
-            prev = a
-        elif node._b is None:
-            prev = (a,)
-        else:
-            prev = (a, node._b)
-        y = node.data
-        args = list(map(_DATA, prev))
-        if node._ctx is not None:
-            args.extend(node._ctx)
-        if op.pre is not None:
-            g = op.pre(g, y, *args)
-        if op.vjp_all is not None:
-            for p, gp in zip(prev, op.vjp_all(g, y, *args)):
-                if p.requires_grad:
-                    if p._op is None:
-                        p._add_grad(gp, None)
-                    else:
-                        _accumulate(p, p._fit_grad(gp, None))
-            continue
-        for p, vjp, x in zip(prev, op.vjps, args):
-            if p.requires_grad:
-                gp = vjp(g, y, *args)
-                if p._op is None:
-                    p._add_grad(gp, g)
+    heads = _heads(roots)
+    for r, s in zip(roots, seeds):
+        _file_tensor(r, s, heads)
+    node = None
+    try:
+        for gen in range(len(heads) - 1, -1, -1):
+            node = heads[gen]
+            heads[gen] = None
+            while node is not None:
+                g = node._g
+                node._g = None
+                op = node._op
+                if op is None:
+                    node._store_grad(g)          # a root that is a leaf
+                    node._next, node = None, node._next
                     continue
-                if gp.shape != x.shape or gp.dtype != x.dtype:
-                    gp = p._fit_grad(gp, g)
-                old = p._g
-                p._g = gp if type(old) is float else old + gp
+                a = node._a
+                b = node._b
+                if type(a) is tuple:
+                    prev = a
+                    args = [p.data for p in a]
+                elif b is None:
+                    prev = (a,)
+                    args = [a.data]
+                else:
+                    prev = (a, b)
+                    args = [a.data, b.data]
+                if node._ctx is not None:
+                    args.extend(node._ctx)
+                y = node.data
+                if op.pre is not None:
+                    g = op.pre(g, y, *args)
+                if op.vjp_all is not None:
+                    for p, gp in zip(prev, op.vjp_all(g, y, *args)):
+                        if p.requires_grad:
+                            if p._op is None:
+                                p._add_grad(gp, None)
+                            else:
+                                _file_tensor(p, p._fit_grad(gp, None), heads)
+                    node._next, node = None, node._next
+                    continue
+                for p, vjp, x in zip(prev, op.vjps, args):
+                    if not p.requires_grad:
+                        continue
+                    gp = vjp(g, y, *args)
+                    if p._op is None:
+                        p._add_grad(gp, g)
+                        continue
+                    if gp.shape != x.shape or gp.dtype != x.dtype:
+                        gp = p._fit_grad(gp, g)
+                    old = p._g
+                    if old is None:
+                        p._g = gp
+                        p._next = heads[p._gen]
+                        heads[p._gen] = p
+                    else:
+                        p._g = old + gp
+                node._next, node = None, node._next
+    except BaseException:
+        _unfile(node, heads)
+        raise
+
+
+def _file_tensor(p: Node, gp: Any, heads: list) -> None:
+    """Add an array gradient into ``p._g`` (a new array: ``gp`` may be shared), filing ``p`` when new."""
+    old = p._g
+    if old is None:
+        p._g = gp
+        p._next = heads[p._gen]
+        heads[p._gen] = p
+    else:
+        p._g = old + gp
+
+
+def _unfile(node: Node | None, heads: list) -> None:
+    """After a pass that failed: clear the chain being worked on (from ``node``), then those waiting."""
+    for rest in [node, *heads]:
+        while rest is not None:
+            rest._g = None
+            rest._next, rest = None, rest._next
 
 
 def _accumulate(p: Node, gp: Any) -> None:
@@ -484,10 +527,7 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                 dots.clear()
                 dot_grads.clear()
     except BaseException:
-        for rest in [node, *heads]:              # the chain being worked on, then those waiting
-            while rest is not None:
-                rest._g = None
-                rest._next, rest = None, rest._next
+        _unfile(node, heads)
         raise
 
 

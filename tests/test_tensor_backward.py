@@ -260,3 +260,34 @@ def test_table_vjps_return_a_new_array_a_view_or_the_upstream_gradient(name, op,
 def test_sum_to_refuses_shapes_it_cannot_reach():
     with pytest.raises(ValueError, match=r"\(2, 3\).*\(3, 2\)"):
         Tensor(np.ones((2, 3))).sum_to((3, 2))
+
+
+def test_a_lean_pass_that_fails_midway_leaves_no_marks_and_can_run_again(monkeypatch):
+    rng = np.random.default_rng(3)
+    p = _params(rng)
+    x = Tensor(rng.normal(size=(5, 3)))
+    loss = _graph(p, x)
+    nodes = autograd.topological_order([loss])
+    tanh_vjp = ops.TANH.vjps
+
+    def fail(*args):
+        raise RuntimeError("a VJP failed")
+
+    monkeypatch.setattr(ops.TANH, "vjps", (fail,))
+    with pytest.raises(RuntimeError, match="a VJP failed"):
+        loss.backward()                               # fails with nodes still filed in lower generations
+    assert all(n._g is None and n._next is None for n in nodes)
+    monkeypatch.setattr(ops.TANH, "vjps", tanh_vjp)
+    for t in p.values():
+        t.grad = None
+    general = mg.grad(loss, list(p.values()))
+    loss.backward()
+    for (name, t), g in zip(p.items(), general):
+        np.testing.assert_array_equal(t.grad, g.data, err_msg=name)
+
+
+def test_a_tensor_reached_twice_from_one_root_and_given_as_two_roots_sums_both():
+    w = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    h = w * 3.0
+    autograd.backward([h.sum(), h.sum(), (h * h).sum()])
+    np.testing.assert_allclose(w.grad, 3.0 + 3.0 + 2 * 9.0 * w.data)
