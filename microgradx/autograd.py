@@ -146,6 +146,15 @@ class Node:
         >>> x = mg.Value(2.0); (x ** 3).backward(); x.grad
         12.0
         """
+        if grad is None and not create_graph and not _anomaly_depth[0] and isinstance(self, Node):
+            seed = self._seed(None)              # the plain case, without backward()'s bookkeeping
+            before = MODE[0]
+            MODE[0] = 0
+            try:
+                (_backward_scalar if self._scalar_face else _backward_tensor)([self], [seed])
+            finally:
+                MODE[0] = before
+            return
         backward([self], None if grad is None else [grad], create_graph=create_graph)
 
 
