@@ -401,6 +401,7 @@ def _backward_tensor(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                 y = node.data
                 if op.pre is not None:
                     g = op.pre(g, y, *args)
+                gya = (g, y, *args)              # what every VJP of this node is called with
                 if op.vjp_all is not None:
                     for p, gp in zip(prev, op.vjp_all(g, y, *args)):
                         if p.requires_grad:
@@ -413,7 +414,7 @@ def _backward_tensor(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                 for p, vjp, x in zip(prev, op.vjps, args):
                     if not p.requires_grad:
                         continue
-                    gp = vjp(g, y, *args)
+                    gp = vjp(*gya)
                     if p._op is None:
                         p._add_grad(gp, g)
                         continue
