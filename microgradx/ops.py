@@ -388,6 +388,8 @@ def _row(x: Any) -> Any:      # (..., n) -> (..., 1, n)
 
 def _matmul_ga(g: Any, y: Any, a: Any, b: Any, *bias: Any) -> Any:
     """Gradient of ``a`` in ``a @ b`` (and in linear's ``a @ b + bias``)."""
+    if b.ndim == 2 and a.ndim != 1:       # the common case first: .T is _mT for 2 dims
+        return g @ b.T
     if b.ndim == 1:
         return g * b if a.ndim == 1 else _col(g) * b
     if a.ndim == 1:
@@ -397,6 +399,8 @@ def _matmul_ga(g: Any, y: Any, a: Any, b: Any, *bias: Any) -> Any:
 
 def _matmul_gb(g: Any, y: Any, a: Any, b: Any, *bias: Any) -> Any:
     """Gradient of ``b`` in ``a @ b`` (and in linear's ``a @ b + bias``)."""
+    if a.ndim == 2 and b.ndim != 1:
+        return a.T @ g
     if b.ndim == 1:
         return g * a if a.ndim == 1 else _col(g) * a
     if a.ndim == 1:
@@ -448,6 +452,11 @@ def _hinge_vjp(g: Any, s: Any, t: Any, other: Any) -> Any:
     """``g * -other / n`` where the margin ``1 - t*s`` is positive (``t*s < 1``), else 0;
     ``other`` is t for the gradient of s, s for that of t. The mask is data, as relu's
     derivative is."""
+    if type(s) is np.ndarray and type(t) is np.ndarray:    # a plain pass: g is raw too
+        ts = t * s
+        out = np.multiply(other, ts < 1, dtype=ts.dtype)
+        out *= g * (-1.0 / ts.size)
+        return out
     ts = data_of(t) * data_of(s)
     active = ts < 1
     scale = g * (-1.0 / ts.size)
@@ -482,9 +491,19 @@ def _linear_relu_array(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarra
     return np.maximum(out, 0, out=out)
 
 
+def _linear_gbias(g: Any, y: Any, x: Any, w: Any, b: Any) -> Any:
+    """Gradient of ``b`` in linear's ``x @ w + b``: ``g`` summed to ``b``'s shape.
+
+    >>> _linear_gbias(np.ones((4, 2)), None, None, None, np.zeros(2))
+    array([4., 4.])
+    """
+    if type(g) is np.ndarray and g.ndim == 2:    # a batch of rows: sum_to's bias case, directly
+        return np.add.reduce(g, 0)
+    return sum_to(g, b.shape)
+
+
 MATMUL = Op("matmul", None, np.matmul, (_matmul_ga, _matmul_gb), symbol="@")
-LINEAR = Op("linear", None, _linear_array,
-            (_matmul_ga, _matmul_gb, lambda g, y, x, w, b: sum_to(g, b.shape)))
+LINEAR = Op("linear", None, _linear_array, (_matmul_ga, _matmul_gb, _linear_gbias))
 # relu's rule read at the output: y = relu(z) is > 0 exactly where z is
 LINEAR_RELU = Op("linear_relu", None, _linear_relu_array, LINEAR.vjps,
                  pre=lambda g, y, x, w, b: RELU.vjps[0](g, y, y))

@@ -554,27 +554,46 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor, activation: str | None = Non
     >>> linear(Tensor(np.ones((4, 3))), W, b, activation="relu").data[0]
     array([3.5, 0. ])
     """
-    if activation is None:
-        op = ops.LINEAR
-    elif isinstance(activation, str) and activation == "relu":
-        op = ops.LINEAR_RELU
-    else:
-        raise ValueError(f"linear: activation must be None or 'relu', got {activation!r}")
+    op = _linear_op(activation)
     if not (isinstance(x, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor)):
         kinds = ", ".join(type(a).__name__ for a in (x, weight, bias))
         raise TypeError(f"linear(x, weight, bias) takes three Tensors, got {kinds}; wrap arrays in mg.Tensor")
+    return _linear(x, weight, bias, op)
+
+
+def _linear_op(activation: str | None) -> ops.Op:
+    """The op of :func:`linear` for ``activation`` None or "relu" (ValueError for anything else).
+
+    >>> _linear_op("relu").name
+    'linear_relu'
+    """
+    if activation is None:
+        return ops.LINEAR
+    if isinstance(activation, str) and activation == "relu":
+        return ops.LINEAR_RELU
+    raise ValueError(f"linear: activation must be None or 'relu', got {activation!r}")
+
+
+def _linear(x: Tensor, weight: Tensor, bias: Tensor, op: ops.Op) -> Tensor:
+    """:func:`linear` once the arguments are known to be Tensors and ``op`` its op.
+
+    Checks weight and bias; an input that does not fit the weight is found by
+    the product itself, which refuses it (and then gets the message here).
+    """
     xd, wd, bd = x.data, weight.data, bias.data
     if wd.ndim != 2 or bd.shape != wd.shape[1:] or bd.dtype != wd.dtype:
         raise ValueError(
             f"linear: weight must have shape (nin, nout) and bias shape (nout,) in weight's dtype, "
             f"got weight {wd.shape} {wd.dtype} and bias {bd.shape} {bd.dtype}"
         )
-    if xd.ndim == 0 or xd.shape[-1] != wd.shape[0]:
+    try:
+        out = op.array(xd, wd, bd)
+    except ValueError:
         raise ValueError(
             f"linear: input of shape {xd.shape} does not fit weight of shape {wd.shape}: "
             f"its last dimension must be {wd.shape[0]}"
-        )
-    return _make(op.array(xd, wd, bd), (x, weight, bias), op)
+        ) from None
+    return _make(out, (x, weight, bias), op)
 
 
 def _nll(lp: Tensor, idx: np.ndarray) -> Tensor:
@@ -591,4 +610,7 @@ def _hinge(s: Tensor, t: Tensor | np.ndarray) -> Tensor:
     For nn.hinge_loss, which checks the shapes and the labels. A constant ``t``
     (an ndarray) stays out of the graph.
     """
+    sd = s.data
+    if type(t) is np.ndarray and t.shape == sd.shape and t.dtype in _FLOATS:   # nothing to check
+        return _make(ops._hinge_array(sd, t), (s,), ops.HINGE, (t,))
     return s._binary(t, ops.HINGE)

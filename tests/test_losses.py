@@ -379,3 +379,16 @@ def test_mixing_faces_or_non_numbers_is_a_type_error():
         mse_loss([mg.Value(1.0), "x"], [1.0, 2.0])
     with pytest.raises(TypeError, match="mse_loss: targets must be numbers"):
         mse_loss(mg.Tensor([1.0]), ["a"])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_target_array_of_the_predictions_shape_and_dtype_is_held_as_it_is(dtype):
+    p = mg.Tensor(np.array([[0.5], [-2.0], [0.25]], dtype), requires_grad=True)
+    y = np.array([[1.0], [-1.0], [-1.0]], dtype)
+    loss = hinge_loss(p, y)
+    assert loss._ctx[0] is y                       # held, not copied
+    assert loss.item() == hinge_loss(p, y.tolist()).item() == pytest.approx((0.5 + 1.25) / 3)
+    assert mse_loss(p, y).item() == mse_loss(p, y.ravel()).item()
+    for fn in (hinge_loss, mse_loss):
+        with pytest.raises(ValueError, match="no predictions"):
+            fn(mg.Tensor(np.zeros((0, 1), dtype)), np.zeros((0, 1), dtype))

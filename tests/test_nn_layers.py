@@ -140,6 +140,27 @@ def test_linear_rejects_mismatched_input_naming_both_shapes():
 
 
 @pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("activation", [None, "relu"])
+def test_linear_names_itself_when_the_input_does_not_fit(bias, activation):
+    layer = Linear(3, 2, bias=bias, activation=activation)
+    for x in (np.ones((5, 4)), mg.Tensor(np.ones(2)), mg.Tensor(1.0)):
+        with pytest.raises(ValueError, match=r"Linear\(3, 2.*expects inputs whose last dimension is 3"):
+            layer(x)
+    assert layer(np.ones((5, 3))).shape == (5, 2)
+
+
+def test_linear_refuses_a_weight_or_activation_changed_to_something_wrong():
+    layer = Linear(3, 2)
+    layer.bias.data = np.zeros(5)
+    with pytest.raises(ValueError, match=r"weight \(3, 2\) float64 and bias \(5,\) float64"):
+        layer(np.ones((4, 3)))
+    layer.bias.data = np.zeros(2)
+    layer.activation = "tanh"
+    with pytest.raises(ValueError, match="activation must be None or 'relu', got 'tanh'"):
+        layer(np.ones((4, 3)))
+
+
+@pytest.mark.parametrize("bias", [True, False])
 def test_linear_relu_option_equals_linear_then_relu(bias):
     rng = np.random.default_rng(7)
     x = rng.normal(size=(6, 3))

@@ -234,3 +234,75 @@ def test_linear_relu_under_detect_anomaly_takes_the_general_pass_with_the_same_g
     np.testing.assert_array_equal(w.grad, lean[0])
     np.testing.assert_array_equal(b.grad, lean[1])
     assert (lean[1] < 5).any()      # relu cut some rows of some units: the mask was applied
+
+
+# ---- the plain pass's short paths through the VJP helpers -----------------------
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("other", ["t", "s"])
+def test_hinge_vjp_on_raw_arrays_equals_its_node_path(dtype, other):
+    rng = np.random.default_rng(5)
+    s = (3 * rng.normal(size=(7, 1))).astype(dtype)
+    t = np.sign(rng.normal(size=(7, 1))).astype(dtype)
+    g = np.array(3.0, dtype)
+    raw = ops._hinge_vjp(g, s, t, t if other == "t" else s)
+    S = mg.Tensor(s)                        # a node: the helper reads it through data_of
+    via_node = ops._hinge_vjp(g, S, t, t if other == "t" else S)
+    assert type(raw) is np.ndarray and raw.dtype == dtype
+    np.testing.assert_array_equal(raw, via_node if other == "t" else via_node.data)
+    active = t * s < 1
+    assert active.any() and not active.all()
+    want = np.where(active, -(t if other == "t" else s) * 3.0 / 7, 0.0)
+    np.testing.assert_allclose(raw, want, rtol=1e-6 if dtype == np.float32 else 1e-15)
+
+
+def test_hinge_vjp_on_raw_arrays_takes_a_numpy_scalar_upstream():
+    s, t = np.array([0.5, 2.0, -1.0]), np.array([1.0, 1.0, 1.0])
+    gp = ops._hinge_vjp(np.float64(2.0), s, t, t)      # as from `2 * loss` upstream
+    np.testing.assert_array_equal(gp, [-2.0 / 3, 0.0, -2.0 / 3])
+
+
+@pytest.mark.parametrize("g_shape", [(4, 2), (2,), (3, 4, 2)])
+def test_linear_bias_vjp_is_sum_to_the_bias_shape(g_shape):
+    g = np.random.default_rng(6).normal(size=g_shape)
+    b = np.zeros(2)
+    got = ops._linear_gbias(g, None, None, None, b)
+    np.testing.assert_array_equal(got, ops._sum_to_array(g, b.shape))
+    np.testing.assert_allclose(got, g.reshape(-1, 2).sum(axis=0), rtol=1e-14)
+    G = mg.Tensor(g)                          # create_graph: a node in, a node out
+    node = ops._linear_gbias(G, None, None, None, b)
+    assert isinstance(node, mg.Tensor)
+    np.testing.assert_array_equal(node.data, got)
+
+
+@pytest.mark.parametrize(("sa", "sb"), [((3, 4), (4, 2)), ((2, 3, 4), (4, 2)), ((3, 4), (2, 4, 5)),
+                                        ((4,), (4, 2)), ((3, 4), (4,)), ((2, 3, 4), (2, 4, 5))])
+def test_matmul_vjps_equal_the_swapped_axes_products_on_arrays_and_nodes(sa, sb):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(size=sa), rng.normal(size=sb)
+    y = a @ b
+    g = rng.normal(size=y.shape)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    (ta @ tb).backward(torch.tensor(g))
+    ga, gb = ops._matmul_ga(g, y, a, b), ops._matmul_gb(g, y, a, b)
+    np.testing.assert_allclose(ops._sum_to_array(ga, a.shape), ta.grad.numpy(), rtol=1e-13)
+    np.testing.assert_allclose(ops._sum_to_array(gb, b.shape), tb.grad.numpy(), rtol=1e-13)
+    if a.ndim > 1 and b.ndim > 1:
+        np.testing.assert_array_equal(ga, g @ np.swapaxes(b, -1, -2))
+        np.testing.assert_array_equal(gb, np.swapaxes(a, -1, -2) @ g)
+    G, A, B = mg.Tensor(g), mg.Tensor(a), mg.Tensor(b)   # create_graph: nodes in, nodes out
+    np.testing.assert_array_equal(ops._matmul_ga(G, None, A, B).data, ga)
+    np.testing.assert_array_equal(ops._matmul_gb(G, None, A, B).data, gb)
+
+
+def test_hinge_with_an_integer_label_array_equals_float_labels():
+    S1 = mg.Tensor([[0.5], [-2.0], [0.25]], requires_grad=True)
+    S2 = mg.Tensor(S1.data.copy(), requires_grad=True)
+    t = np.array([[1], [-1], [-1]])
+    l1, l2 = _hinge(S1, t), _hinge(S2, t.astype(float))
+    assert l1.item() == l2.item() == pytest.approx((0.5 + 0.0 + 1.25) / 3)
+    l1.backward()
+    l2.backward()
+    np.testing.assert_array_equal(S1.grad, S2.grad)
+    assert l2._ctx[0] is not None and l2.parents == (S2,)

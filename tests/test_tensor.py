@@ -8,6 +8,7 @@ max(1, |x|); error of the estimate about h^2 |f'''| / 6 + eps |L| / h, below
 1e-6 absolute is a safe tolerance that still catches any wrong formula.
 """
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -593,3 +594,6 @@ def test_linear_keeps_float32_and_refuses_misfits_naming_shapes():
         mg.tensor.linear(Tensor(np.ones((4, 3))), W, Tensor(np.zeros(2)))
     with pytest.raises(TypeError, match="ndarray, Tensor, Tensor"):
         mg.tensor.linear(np.ones((4, 3)), W, b)
+    for x in (Tensor(np.float32(1.0)), Tensor(np.ones(5, np.float32))):
+        with pytest.raises(ValueError, match=re.escape(f"input of shape {x.shape} does not fit")):
+            mg.tensor.linear(x, W, b)

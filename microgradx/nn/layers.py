@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Node
-from ..tensor import Tensor, linear
+from ..tensor import Tensor, _linear, _linear_op
 from .init import init_weights, make_rng
 from .module import Module
 
@@ -88,15 +88,18 @@ class Linear(Module):
             if not isinstance(x, Tensor):
                 raise TypeError(f"{self!r} needs a Tensor or an array, got {type(x).__name__}; "
                                 "for Values use mg.nn.MLP")
-        shape = x.data.shape
-        if not shape or shape[-1] != self.nin:
+        try:
+            if self.bias is not None:
+                return _linear(x, self.weight, self.bias, _linear_op(self.activation))
+            out = x @ self.weight
+        except ValueError:
+            shape = x.data.shape
+            if shape and shape[-1] == self.nin:
+                raise
             raise ValueError(
                 f"{self!r} expects inputs whose last dimension is {self.nin}, got shape {x.shape} "
                 f"(weight has shape {self.weight.shape}); reshape the input to (batch, {self.nin})"
-            )
-        if self.bias is not None:
-            return linear(x, self.weight, self.bias, self.activation)
-        out = x @ self.weight
+            ) from None
         return out if self.activation is None else out.relu()
 
     def __repr__(self) -> str:

@@ -58,10 +58,10 @@ def _tensor_pair(pred: Any, target: Any, loss: str) -> tuple[Tensor, Tensor]:
     by element; any other mismatch is an error rather than a silent broadcast.
     """
     p = _to_tensor(pred, loss, "predictions")
-    if type(target) is np.ndarray and target.shape == p.shape and target.dtype == p.dtype:
-        t = _constant(target)       # already what a target must be: held, not copied
-    else:
-        t = _to_tensor(target, loss, "targets", dtype=None if isinstance(target, Tensor) else p.dtype)
+    pd = p.data
+    if type(target) is np.ndarray and target.shape == pd.shape and target.dtype == pd.dtype and pd.size:
+        return p, _constant(target)     # already what a target must be: held, not copied
+    t = _to_tensor(target, loss, "targets", dtype=None if isinstance(target, Tensor) else p.dtype)
     if t.shape != p.shape:
         if _squeezed(t.shape) != _squeezed(p.shape):
             raise ValueError(
