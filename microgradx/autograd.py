@@ -548,6 +548,8 @@ def _send_all(node: Node, g: Any, heads: list) -> None:
     args = [p.data for p in prev]
     if node._ctx is not None:
         args.extend(node._ctx)
+    if op.pre is not None:
+        g = op.pre(g, node.data, *args)
     if op.vjp_all is not None:
         grads = op.vjp_all(g, node.data, *args)
     else:
@@ -576,17 +578,20 @@ def _dot_generation(dots: list[Node], grads: list[Any], heads: list) -> None:
 
     A layer called on many samples makes a grid of dot nodes: row r an input
     tuple (one sample), column c a weight tuple (one neuron), and node (r, c)
-    is ``W[c] . X[r]``. Where nodes of equal lengths fill such a grid exactly
-    (each pair once), the op's ``vjp_batch`` gives every gradient by two
-    matrix products, and each weight and input receives one sum instead of
-    one share per node. Anything else goes node by node.
+    is ``W[c] . X[r]`` (its relu too, for ``dot_relu``). Where nodes of one op
+    and equal lengths fill such a grid exactly (each pair once), the op's
+    ``vjp_batch`` gives every gradient by two matrix products, and each weight
+    and input receives one sum instead of one share per node. Anything else
+    goes node by node.
     """
     rows: dict[int, int] = {}
     cols: dict[int, int] = {}
     row_tuples: list[tuple] = []
     col_tuples: list[tuple] = []
+    col_ops: list[Any] = []
     ri = []
     ci = []
+    one_op_a_column = True
     for node in dots:
         wb, xs = node._a
         r = rows.get(id(xs))
@@ -597,16 +602,26 @@ def _dot_generation(dots: list[Node], grads: list[Any], heads: list) -> None:
         if c is None:
             c = cols[id(wb)] = len(col_tuples)
             col_tuples.append(wb)
+            col_ops.append(node._op)
+        elif col_ops[c] is not node._op:
+            one_op_a_column = False
         ri.append(r)
         ci.append(c)
+    if not one_op_a_column:
+        for node, g in zip(dots, grads):
+            _send_all(node, g, heads)
+        return
     r_all = np.array(ri)
     c_all = np.array(ci)
+    op_ids: dict[Any, int] = {}
+    col_op = np.array([op_ids.setdefault(op, len(op_ids)) for op in col_ops])
     row_len = np.array([len(xs) for xs in row_tuples])
     col_len = np.array([len(wb) for wb in col_tuples])
-    shape = col_len[c_all] * (row_len.max() + 1) + row_len[r_all]    # (len(wb), len(xs)) of each node
-    kinds = np.unique(shape)
+    col_kind = col_op * (col_len.max() + 1) + col_len
+    kind_of = col_kind[c_all] * (row_len.max() + 1) + row_len[r_all]    # (op, len(wb), len(xs))
+    kinds = np.unique(kind_of)
     for kind in kinds:
-        sel = np.flatnonzero(shape == kind) if len(kinds) > 1 else np.arange(len(dots))
+        sel = np.flatnonzero(kind_of == kind) if len(kinds) > 1 else np.arange(len(dots))
         r, c = r_all[sel], c_all[sel]
         if len(kinds) > 1:
             used_r, r = np.unique(r, return_inverse=True)
@@ -617,16 +632,23 @@ def _dot_generation(dots: list[Node], grads: list[Any], heads: list) -> None:
         some_cols = [col_tuples[i] for i in used_c]
         nw, nx = len(some_cols[0]), len(some_rows[0])
         cells = r * len(some_cols) + c
+        picked = sel.tolist()
         if (
             len(sel) * (nw + nx) >= DOT_BATCH_EDGES and nw - nx in (0, 1)
             and len(sel) == len(some_rows) * len(some_cols)
             and np.bincount(cells, minlength=len(sel)).min() == 1
         ):
+            op = col_ops[used_c[0]]
             G = np.empty(len(sel))
-            G[cells] = [grads[i] for i in sel.tolist()]
-            _dot_grid(G.reshape(len(some_rows), len(some_cols)), some_cols, some_rows, dots[0]._op, heads)
+            G[cells] = [grads[i] for i in picked]
+            if op.pre is not None:
+                Y = np.empty(len(sel))
+                Y[cells] = [dots[i].data for i in picked]
+                with np.errstate(all="ignore"):
+                    G = op.pre(G, Y)
+            _dot_grid(G.reshape(len(some_rows), len(some_cols)), some_cols, some_rows, op, heads)
         else:
-            for i in sel.tolist():
+            for i in picked:
                 _send_all(dots[i], grads[i], heads)
 
 

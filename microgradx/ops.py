@@ -370,6 +370,9 @@ def _dot_vjp_batch(G: np.ndarray, W: np.ndarray, X: np.ndarray) -> tuple[np.ndar
 
 
 DOT = Op("dot", None, None, vjp_all=_dot_vjp, vjp_batch=_dot_vjp_batch, symbol="·")
+# a relu neuron in one node: dot's rules after relu's, read at the output (y > 0 exactly where the dot is)
+DOT_RELU = Op("dot_relu", None, None, vjp_all=_dot_vjp, vjp_batch=_dot_vjp_batch,
+              symbol="relu(·)", pre=lambda g, y, *wxb: RELU.vjps[0](g, y, y))
 
 
 # ---- tensor face: shapes, reductions, matmul, indexing ----------------------

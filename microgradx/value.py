@@ -24,6 +24,7 @@ __all__ = ["Value", "sum", "dot"]
 
 _new = object.__new__
 _ADD, _MUL = ops.ADD, ops.MUL
+_RELU = ops.RELU.scalar
 
 
 def _check_number(data: Any, what: str = "Value") -> float:
@@ -370,10 +371,14 @@ def _exact_sum(terms: list[float]) -> float:
     try:
         return math.fsum(terms)
     except (ValueError, OverflowError):
-        total = 0.0
-        for t in terms:
-            total += t
-        return total
+        return _plain_sum(terms)
+
+
+def _plain_sum(terms: list[float]) -> float:
+    total = 0.0
+    for t in terms:
+        total += t
+    return total
 
 
 def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
@@ -411,11 +416,12 @@ def values(items: Iterable[Any]) -> tuple:
     return vs
 
 
-def _dot_node(wb: tuple, wb_gen: int, xs: tuple, xs_data: list, xs_gen: int) -> Value:
+def _dot_node(wb: tuple, wb_gen: int, xs: tuple, xs_data: list, xs_gen: int, op: ops.Op = ops.DOT) -> Value:
     """The dot node of weights ``wb`` and inputs ``xs`` (tuples of Values), given
     what a layer's neurons share: the inputs' data and each side's largest
     generation. A bias is the last of ``wb``, one longer than ``xs``; its
-    partner in ``xs_data`` is a 1.0.
+    partner in ``xs_data`` is a 1.0. ``op`` is ``ops.DOT`` or ``ops.DOT_RELU``
+    (a whole relu neuron).
 
     The node keeps ``(wb, xs)`` as they are, so the dot nodes of a layer hold
     the same two tuples: the backward pass can take them as one matrix product.
@@ -423,9 +429,16 @@ def _dot_node(wb: tuple, wb_gen: int, xs: tuple, xs_data: list, xs_gen: int) -> 
     >>> xs = (Value(3.0), Value(4.0))
     >>> _dot_node((Value(1.0), Value(2.0), Value(0.5)), 0, xs, [3.0, 4.0, 1.0], 0).data
     11.5
+    >>> _dot_node((Value(-1.0), Value(0.0)), 0, xs, [3.0, 4.0], 0, ops.DOT_RELU).data
+    0.0
     """
     v = _new(Value)
-    v.data = _exact_sum([w.data * x for w, x in zip(wb, xs_data)])
+    products = [w.data * x for w, x in zip(wb, xs_data)]
+    try:
+        data = math.fsum(products)
+    except (ValueError, OverflowError):
+        data = _plain_sum(products)
+    v.data = data if op is ops.DOT else _RELU(data)
     v.grad = 0.0
     v.label = ""
     v._g = None
@@ -433,6 +446,15 @@ def _dot_node(wb: tuple, wb_gen: int, xs: tuple, xs_data: list, xs_gen: int) -> 
     if not mode:
         unlink(v)
         return v
+    v._op = op
+    v._a = (wb, xs)
+    v._b = v._ctx = None
+    v._gen = (wb_gen if wb_gen > xs_gen else xs_gen) + 1
+    if mode == 2:
+        from .anomaly import check_forward
+
+        check_forward(v)
+    return v
     v._op = ops.DOT
     v._a = (wb, xs)
     v._b = v._ctx = None

@@ -280,7 +280,7 @@ def test_a_repeated_cell_with_a_missing_one_is_not_a_grid():
     n0, n1 = Neuron(2, seed=2), Neuron(2, seed=3)
     x0, x1 = (Value(0.5), Value(-1.5)), (Value(1.25), Value(0.75))
     a, b = n0(x0), n0(x0)
-    assert a.parents[0]._a[1] is b.parents[0]._a[1] is x0     # the same row, twice
+    assert a._a[1] is b._a[1] is x0                           # the same row, twice
     loss = weighted_sum([a, b, n1(x0), n1(x1)], rng)
     calls = check_against_general(loss, n0.parameters() + n1.parameters() + [*x0, *x1])
     assert calls == []
@@ -374,8 +374,8 @@ def test_moons_loss_with_a_dot_regularizer_in_the_first_layers_generation(edges)
     losses = [(1 + -y * s).relu() for y, s in zip(ys, scores)]
     reg = mg.dot(params, params)
     loss = mg.sum(losses) * (1.0 / len(losses)) + 1e-4 * reg
-    first_layer_dot = model.layers[0](inputs[0])[0].parents[0]
-    assert first_layer_dot.op == "dot" and reg._gen == first_layer_dot._gen   # two kinds, one generation
+    first_layer_dot = model.layers[0](inputs[0])[0]
+    assert first_layer_dot.op == "dot_relu" and reg._gen == first_layer_dot._gen   # two kinds, one generation
 
     calls = check_against_general(loss, params + flat(inputs), edges)
 
@@ -439,7 +439,7 @@ def test_an_mlp_on_an_infinite_input_gives_the_general_pass_grads():
 
 def test_two_backward_calls_double_every_grad_and_dot_nodes_keep_theirs():
     model, inputs, loss = mlp_case(seed=11)
-    dots = [n for n in topological_order([loss]) if n.op == "dot"]
+    dots = [n for n in topological_order([loss]) if n.op in ("dot", "dot_relu")]
     assert len(dots) == 40 * 17
     nodes = model.parameters() + flat(inputs) + dots
 
@@ -459,23 +459,26 @@ def _boom(*args):
     raise RuntimeError("boom")
 
 
-@pytest.mark.parametrize("target", ["relu", "grid", "node_by_node"])
+@pytest.mark.parametrize("target", ["relu", "relu_grid", "grid", "node_by_node"])
 def test_a_backward_that_raises_leaves_no_pass_state_and_the_next_one_works(target):
     model, inputs, _ = mlp_case(seed=12)
     sides = []
     for z in (inputs[0][0], inputs[1][1]):
-        for _ in range(4):
+        for _ in range(2):
             z = z + 1.0
         sides.append(z.relu())           # in the generation of the last layer's dot nodes
     outs = [model(x) for x in inputs]
     assert sides[0]._gen == sides[1]._gen == outs[0]._gen and outs[0].op == "dot"
+    assert outs[0]._a[1][0].op == "dot_relu"                 # the hidden layers' neurons
     loss = mg.sum([o ** 2 for o in outs] + sides)
     graph = topological_order([loss])
     nodes = model.parameters() + flat(inputs)
 
     with pytest.MonkeyPatch.context() as mp:
-        if target == "relu":
+        if target == "relu":                  # the side relus, in the chain before the deferred dots
             mp.setattr(ops.RELU, "vjps", (_boom,))
+        elif target == "relu_grid":           # dot_relu's relu rule, applied to a whole grid
+            mp.setattr(ops.DOT_RELU, "pre", _boom)
         elif target == "grid":
             mp.setattr(ops.DOT, "vjp_batch", _boom)
         else:
@@ -606,7 +609,70 @@ def test_a_layers_dot_parents_are_the_neurons_weights_the_inputs_and_the_bias():
     for nonlin in (False, True):
         layer = random_layer(2, 3, seed=15, nonlin=nonlin)
         for out, n in zip(layer(x), layer.neurons):
-            dot = out.parents[0] if nonlin else out
-            assert out.op == ("relu" if nonlin else "dot") and dot.op == "dot"
-            assert same_objects(dot.parents, [*n.w, *x, n.b])
-            assert dot.data == math.fsum([n.w[0].data * 0.5, n.w[1].data * -2.0, n.b.data])
+            assert out.op == ("dot_relu" if nonlin else "dot")      # a neuron is one node
+            assert same_objects(out.parents, [*n.w, *x, n.b])
+            z = math.fsum([n.w[0].data * 0.5, n.w[1].data * -2.0, n.b.data])
+            assert out.data == (max(z, 0.0) if nonlin else z)
+
+
+# ---- dot_relu: a hidden neuron as one node ---------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(seed=SEEDS)
+def test_a_relu_neuron_is_relu_of_its_dot_and_its_grads_equal_central_differences(seed):
+    rng = np.random.default_rng(seed)
+    n = Neuron(3, seed=int(rng.integers(1000)))
+    n.b.data = float(rng.uniform(-1.0, 1.0))
+    x = [Value(float(v)) for v in rng.uniform(-2.0, 2.0, 3)]
+    out = n(x)
+    z = mg.dot(n.w, x, bias=n.b)
+    assert out.op == "dot_relu" and out.data == max(z.data, 0.0)
+    if abs(z.data) < 1e-4:
+        return                                       # relu's kink: no central difference there
+    leaves = [*n.w, *x, n.b]
+    out.backward()
+    expected = mg.numerical_gradient(lambda _: n(x).data, leaves, h=1e-6)
+    np.testing.assert_allclose([v.grad for v in leaves], expected, rtol=1e-6, atol=1e-8)
+
+
+def test_second_derivatives_through_relu_neurons_equal_differences_of_the_first():
+    # loss = sum of squared outputs of a small relu layer: its Hessian in w is 2 * sum of
+    # x x^T over the neurons that fire, which create_graph must give through dot_relu
+    rng = np.random.default_rng(21)
+    layer = random_layer(3, 4, seed=21)
+    x = [Value(float(v)) for v in rng.uniform(-2.0, 2.0, 3)]
+    params = layer.parameters()
+
+    def first_grads():
+        loss = mg.sum([o * o for o in layer(x)])
+        return mg.grad(loss, params, create_graph=True)
+
+    grads = first_grads()
+    v = rng.normal(size=len(params))
+    hvp = mg.grad(mg.sum([g * float(c) for g, c in zip(grads, v)]), params, allow_unused=True)
+    hvp = np.array([0.0 if h is None else h.data for h in hvp])
+    eps = 1e-6
+    for p, c in zip(params, v):
+        p.data += eps * c
+    up = np.array([g.data for g in first_grads()])
+    for p, c in zip(params, v):
+        p.data -= 2 * eps * c
+    down = np.array([g.data for g in first_grads()])
+    for p, c in zip(params, v):
+        p.data += eps * c
+    np.testing.assert_allclose(hvp, (up - down) / (2 * eps), rtol=1e-6, atol=1e-6)
+    assert np.count_nonzero(hvp) > 0
+
+
+def test_relu_neurons_under_detect_anomaly_give_the_plain_pass_grads():
+    model, inputs, loss = mlp_case(seed=22, n=12)
+    nodes = model.parameters() + flat(inputs)
+    plain, calls = plain_grads(loss, nodes, edges=0)
+    assert len(calls) == 3
+    for n in nodes:
+        n.zero_grad()
+    with mg.detect_anomaly():
+        loss2 = mg.sum([model(x) ** 2 for x in inputs])
+        assert {n.op for n in topological_order([loss2])} >= {"dot_relu", "dot"}
+        loss2.backward()
+    assert_close(np.array([n.grad for n in nodes]), plain)

@@ -89,9 +89,9 @@ def test_a_neuron_is_one_dot_node():
     y = n([1.0, -2.0, 0.5, 3.0, -1.0])
     nodes = topological_order([y])
     ops = [node.op for node in nodes if node.op]
-    assert ops == ["relu", "dot"]
-    assert len(nodes) == 2 + 5 + 5 + 1           # 2 ops, 5 weights, 5 inputs, the bias
-    assert nodes[1].parents[-1] is n.b
+    assert ops == ["dot_relu"]
+    assert len(nodes) == 1 + 5 + 5 + 1           # 1 op, 5 weights, 5 inputs, the bias
+    assert nodes[0].parents[-1] is n.b
     linear = Neuron(5, nonlin=False, seed=0)([1.0] * 5)
     assert [node.op for node in topological_order([linear]) if node.op] == ["dot"]
 
@@ -239,8 +239,7 @@ def test_a_layer_shares_its_inputs_between_neurons_and_matches_neuron_by_neuron(
     for neuron, out in zip(layer.neurons, outs):
         alone = neuron(x)
         assert alone.data == out.data
-        dot = alone.parents[0]                               # relu <- dot
-        assert dot.op == "dot" and all(a is b for a, b in zip(dot.parents[3:6], x))
+        assert alone.op == "dot_relu" and all(a is b for a, b in zip(alone.parents[3:6], x))
     mg.sum(outs).backward()
     W, _ = layer_arrays(layer)
     live = np.array([o.data > 0 for o in outs], dtype=float)

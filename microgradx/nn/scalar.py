@@ -1,7 +1,7 @@
 """Scalar networks of Values, with micrograd's signatures.
 
-Each neuron is ``relu(mg.dot(w, x, bias=b))``: one dot node (and its relu), not
-2n binary nodes.
+Each neuron is one node: ``dot_relu`` (relu of ``w . x + b``) for a hidden
+neuron, ``dot`` for a linear one; not 2n binary nodes.
 
 >>> import microgradx as mg
 >>> model = mg.nn.MLP(2, [4, 1], seed=0)
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import RELU
+from ..ops import DOT, DOT_RELU
 from ..value import Value, _dot_node, values
 from .init import init_weights, make_rng
 from .module import Module
@@ -69,8 +69,7 @@ class Neuron(Module):
         return self._fire(xs, [v.data for v in xs] + [1.0], max([v._gen for v in xs]))
 
     def _fire(self, xs: tuple, xs_data: list, xs_gen: int) -> Value:
-        act = _dot_node(self._wb, self._wb_gen, xs, xs_data, xs_gen)
-        return act._unary(RELU) if self.nonlin else act
+        return _dot_node(self._wb, self._wb_gen, xs, xs_data, xs_gen, DOT_RELU if self.nonlin else DOT)
 
     def __repr__(self) -> str:
         return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
@@ -102,8 +101,7 @@ class Layer(Module):
                     f"Layer expects {nin} inputs, but one of its neurons has {len(wb) - 1} weights; "
                     "give every neuron the same number of weights"
                 )
-            act = _dot_node(wb, n._wb_gen, xs, xs_data, xs_gen)
-            out.append(act._unary(RELU) if n.nonlin else act)
+            out.append(_dot_node(wb, n._wb_gen, xs, xs_data, xs_gen, DOT_RELU if n.nonlin else DOT))
         return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:
