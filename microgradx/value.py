@@ -381,15 +381,23 @@ def _plain_sum(terms: list[float]) -> float:
     return total
 
 
-def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
+def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None, activation: str | None = None) -> Value:
     """sum(w_i * x_i) (+ bias) as one graph node: a whole neuron's weighted input.
+
+    ``activation="relu"`` makes the node a whole relu neuron (``dot_relu``).
 
     >>> w = [Value(1.0), Value(2.0)]
     >>> d = dot(w, [3.0, 4.0]); d.backward(); d.data, w[1].grad
     (11.0, 4.0)
-    >>> dot(w, [3.0, 4.0], bias=0.5).data
-    11.5
+    >>> dot(w, [3.0, 4.0], bias=0.5).data, dot(w, [-3.0, 1.0], activation="relu").data
+    (11.5, 0.0)
     """
+    if activation is None:
+        op = ops.DOT
+    elif isinstance(activation, str) and activation == "relu":
+        op = ops.DOT_RELU
+    else:
+        raise ValueError(f"mg.dot: activation must be None or 'relu', got {activation!r}")
     ws = values(ws)
     xs = values(xs)
     if len(ws) != len(xs):
@@ -400,7 +408,7 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
     if bias is not None:
         ws = (*ws, bias if type(bias) is Value else _lift(bias))
         xs_data.append(1.0)
-    return _dot_node(ws, max([w._gen for w in ws]), xs, xs_data, max([x._gen for x in xs]))
+    return _dot_node(ws, max([w._gen for w in ws]), xs, xs_data, max([x._gen for x in xs]), op)
 
 
 def values(items: Iterable[Any]) -> tuple:

@@ -676,3 +676,16 @@ def test_relu_neurons_under_detect_anomaly_give_the_plain_pass_grads():
         assert {n.op for n in topological_order([loss2])} >= {"dot_relu", "dot"}
         loss2.backward()
     assert_close(np.array([n.grad for n in nodes]), plain)
+
+
+def test_mg_dot_with_relu_is_one_node_equal_to_relu_of_the_dot():
+    ws = [Value(1.0), Value(-2.0)]
+    for xs, fires in (([3.0, 1.0], True), ([-3.0, 1.0], False)):
+        x = [Value(v) for v in xs]
+        fused = mg.dot(ws, x, bias=0.5, activation="relu")
+        apart = mg.dot(ws, x, bias=0.5).relu()
+        assert fused.op == "dot_relu" and fused.data == apart.data
+        assert (fused.data > 0) == fires
+        assert [g.data for g in mg.grad(fused, ws + x)] == [g.data for g in mg.grad(apart, ws + x)]
+    with pytest.raises(ValueError, match="activation must be None or 'relu', got 'tanh'"):
+        mg.dot(ws, [1.0, 2.0], activation="tanh")
