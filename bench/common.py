@@ -89,10 +89,10 @@ def interleaved(fns: dict[str, Callable[[], Any]], rounds: int, per_round: int |
 
     Taking turns spreads a busy moment of the machine over every contender.
     ``per_round`` may give a count per contender (fewer calls of a slow one).
-    With ``gc_on=False`` each call is timed with the automatic collector off
-    and its cyclic garbage is collected right after, untimed: no contender
-    then runs in a heap swollen by another's (micrograd leaves ~40 MB of
-    cycles a step).
+    With ``gc_on=False`` the calls are timed with the automatic collector off
+    and the cyclic garbage of each turn is collected after it, untimed: a
+    contender's calls run back to back as in a training loop, and none runs
+    in a heap swollen by another's (micrograd leaves ~40 MB of cycles a step).
 
     >>> ts = interleaved({"a": lambda: None, "b": lambda: None}, rounds=2, per_round=3)
     >>> sorted(ts), ts["a"].n
@@ -112,8 +112,8 @@ def interleaved(fns: dict[str, Callable[[], Any]], rounds: int, per_round: int |
                     t0 = clock()
                     fn()
                     record(clock() - t0)
-                    if not gc_on:
-                        gc.collect()
+                if not gc_on:
+                    gc.collect()
     return {name: Timing.of(s) for name, s in seconds.items()}
 
 

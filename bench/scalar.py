@@ -275,7 +275,7 @@ def run(report: Report) -> None:
     steps = report.section(
         "Scalar: moons training step (MLP 2-16-16-1, SVM loss + L2, full batch 100, SGD)",
         ["engine", "gc", "median", "min", "steps", "vs micrograd gc off"])
-    # gc off: the engines take turns, each step's garbage collected after it, untimed;
+    # gc off: the engines take turns, each turn's garbage collected after it, untimed;
     # gc on: one engine at a time, so none pays for collecting another's cycles
     plan = {"micrograd 0.1.0": (2, 5), "microgradx (a) binary nodes": (3, 20),
             "microgradx (b) n-ary nodes": (5, 50)}
