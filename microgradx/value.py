@@ -463,12 +463,3 @@ def _dot_node(wb: tuple, wb_gen: int, xs: tuple, xs_data: list, xs_gen: int, op:
 
         check_forward(v)
     return v
-    v._op = ops.DOT
-    v._a = (wb, xs)
-    v._b = v._ctx = None
-    v._gen = (wb_gen if wb_gen > xs_gen else xs_gen) + 1
-    if mode == 2:
-        from .anomaly import check_forward
-
-        check_forward(v)
-    return v
