@@ -584,33 +584,12 @@ def _dot_generation(dots: list[Node], grads: list[Any], heads: list) -> None:
     and input receives one sum instead of one share per node. Anything else
     goes node by node.
     """
-    rows: dict[int, int] = {}
-    cols: dict[int, int] = {}
-    row_tuples: list[tuple] = []
-    col_tuples: list[tuple] = []
-    col_ops: list[Any] = []
-    ri = []
-    ci = []
-    one_op_a_column = True
-    for node in dots:
-        wb, xs = node._a
-        r = rows.get(id(xs))
-        if r is None:
-            r = rows[id(xs)] = len(row_tuples)
-            row_tuples.append(xs)
-        c = cols.get(id(wb))
-        if c is None:
-            c = cols[id(wb)] = len(col_tuples)
-            col_tuples.append(wb)
-            col_ops.append(node._op)
-        elif col_ops[c] is not node._op:
-            one_op_a_column = False
-        ri.append(r)
-        ci.append(c)
-    if not one_op_a_column:
+    cells = _dot_cells(dots)
+    if cells is None:
         for node, g in zip(dots, grads):
             _send_all(node, g, heads)
         return
+    row_tuples, col_tuples, col_ops, ri, ci = cells
     r_all = np.array(ri)
     c_all = np.array(ci)
     op_ids: dict[Any, int] = {}
@@ -650,6 +629,34 @@ def _dot_generation(dots: list[Node], grads: list[Any], heads: list) -> None:
         else:
             for i in picked:
                 _send_all(dots[i], grads[i], heads)
+
+
+def _dot_cells(dots: list[Node]) -> tuple | None:
+    """Where each dot node sits: (row tuples, column tuples, each column's op,
+    each node's row, each node's column); None if a column holds two ops."""
+    rows: dict[int, int] = {}
+    cols: dict[int, int] = {}
+    row_tuples: list[tuple] = []
+    col_tuples: list[tuple] = []
+    col_ops: list[Any] = []
+    ri = []
+    ci = []
+    for node in dots:
+        wb, xs = node._a
+        r = rows.get(id(xs))
+        if r is None:
+            r = rows[id(xs)] = len(row_tuples)
+            row_tuples.append(xs)
+        c = cols.get(id(wb))
+        if c is None:
+            c = cols[id(wb)] = len(col_tuples)
+            col_tuples.append(wb)
+            col_ops.append(node._op)
+        elif col_ops[c] is not node._op:
+            return None
+        ri.append(r)
+        ci.append(c)
+    return row_tuples, col_tuples, col_ops, ri, ci
 
 
 def _dot_grid(G: np.ndarray, col_tuples: list[tuple], row_tuples: list[tuple], op: Any, heads: list) -> None:
