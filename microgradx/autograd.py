@@ -147,13 +147,7 @@ class Node:
         12.0
         """
         if grad is None and not create_graph and not _anomaly_depth[0] and isinstance(self, Node):
-            seed = self._seed(None)              # the plain case, without backward()'s bookkeeping
-            before = MODE[0]
-            MODE[0] = 0
-            try:
-                (_backward_scalar if self._scalar_face else _backward_tensor)([self], [seed])
-            finally:
-                MODE[0] = before
+            _plain_pass([self], [self._seed(None)], self._scalar_face)   # without backward()'s bookkeeping
             return
         backward([self], None if grad is None else [grad], create_graph=create_graph)
 
@@ -301,12 +295,7 @@ def backward(
     plain = not create_graph and inputs is None and not _anomaly_depth[0]
     faces = {r._scalar_face for r in roots}
     if plain and len(faces) == 1:
-        before = MODE[0]
-        MODE[0] = 0
-        try:
-            (_backward_scalar if True in faces else _backward_tensor)(roots, seeds)
-        finally:
-            MODE[0] = before
+        _plain_pass(roots, seeds, True in faces)
         return None
     order = _order(roots)
     try:
@@ -317,6 +306,16 @@ def backward(
     finally:
         for n in order:
             n._g = None
+
+
+def _plain_pass(roots: Sequence[Node], seeds: Sequence[Any], scalar_face: bool) -> None:
+    """The lean pass of one face (no create_graph, inputs or anomaly checks), recording nothing."""
+    before = MODE[0]
+    MODE[0] = 0
+    try:
+        (_backward_scalar if scalar_face else _backward_tensor)(roots, seeds)
+    finally:
+        MODE[0] = before
 
 
 def _backward_general(order: list[Node], create_graph: bool, inputs: Sequence[Node] | None):
