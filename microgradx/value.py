@@ -371,14 +371,10 @@ def _exact_sum(terms: list[float]) -> float:
     try:
         return math.fsum(terms)
     except (ValueError, OverflowError):
-        return _plain_sum(terms)
-
-
-def _plain_sum(terms: list[float]) -> float:
-    total = 0.0
-    for t in terms:
-        total += t
-    return total
+        total = 0.0
+        for t in terms:
+            total += t
+        return total
 
 
 def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None, activation: str | None = None) -> Value:
@@ -441,11 +437,7 @@ def _dot_node(wb: tuple, wb_gen: int, xs: tuple, xs_data: list, xs_gen: int, op:
     0.0
     """
     v = _new(Value)
-    products = [w.data * x for w, x in zip(wb, xs_data)]
-    try:
-        data = math.fsum(products)
-    except (ValueError, OverflowError):
-        data = _plain_sum(products)
+    data = _exact_sum([w.data * x for w, x in zip(wb, xs_data)])
     v.data = data if op is ops.DOT else _RELU(data)
     v.grad = 0.0
     v.label = ""
