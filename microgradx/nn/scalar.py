@@ -66,10 +66,8 @@ class Neuron(Module):
         xs = values(x)
         if len(xs) != len(self.w):
             raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(xs)}")
-        return self._fire(xs, [v.data for v in xs] + [1.0], max([v._gen for v in xs]))
-
-    def _fire(self, xs: tuple, xs_data: list, xs_gen: int) -> Value:
-        return _dot_node(self._wb, self._wb_gen, xs, xs_data, xs_gen, DOT_RELU if self.nonlin else DOT)
+        return _dot_node(self._wb, self._wb_gen, xs, [v.data for v in xs] + [1.0],
+                         max([v._gen for v in xs]), DOT_RELU if self.nonlin else DOT)
 
     def __repr__(self) -> str:
         return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
