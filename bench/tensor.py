@@ -185,6 +185,15 @@ def dezero_peer(task: Task) -> tuple[Callable[[], Any], Callable[[], list[np.nda
     return step, lambda: [p.data for layer in linears for p in (layer.W, layer.b)]
 
 
+def _sgd_step(params: list) -> None:
+    """microgradx's SGD update, as the floor's: each gradient is an array of its own, scaled in place."""
+    for p in params:
+        g = p.grad
+        g *= LR
+        p.data -= g
+        p.grad = None
+
+
 def microgradx_nn_peer(task: Task) -> tuple[Callable[[], Any], Callable[[], list[np.ndarray]]]:
     """microgradx as a user writes it: nn.Sequential of nn.Linear (the hidden ones with
     activation="relu", one node each), nn.cross_entropy / nn.hinge_loss."""
@@ -204,11 +213,7 @@ def microgradx_nn_peer(task: Task) -> tuple[Callable[[], Any], Callable[[], list
     def step() -> Any:
         loss = loss_fn(net(x), y)
         loss.backward()
-        for p in params:
-            g = p.grad              # an array of its own: scaled in place
-            g *= LR
-            p.data -= g
-            p.grad = None
+        _sgd_step(params)
         return loss
 
     return step, lambda: [p.data for p in params]
@@ -234,11 +239,7 @@ def microgradx_ops_peer(task: Task) -> tuple[Callable[[], Any], Callable[[], lis
         else:
             loss = (1 - y * a).relu().mean()
         loss.backward()
-        for p in params:
-            g = p.grad              # an array of its own: scaled in place
-            g *= LR
-            p.data -= g
-            p.grad = None
+        _sgd_step(params)
         return loss
 
     return step, lambda: [p.data for p in params]
