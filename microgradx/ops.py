@@ -419,14 +419,15 @@ def _max_vjp(g: Any, y: Any, x: Any, axis: tuple | None, keepdims: bool) -> Any:
     return _expand(g, xd.shape, axis, keepdims) * share.astype(xd.dtype, copy=False)
 
 
+# The reductions are the ufuncs' own: ndarray.max/.sum go through a Python wrapper each.
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
+    return e / np.add.reduce(e, axis=axis, keepdims=True)
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    z = x - x.max(axis=axis, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+    z = x - np.maximum.reduce(x, axis=axis, keepdims=True)
+    return z - np.log(np.add.reduce(np.exp(z), axis=axis, keepdims=True))
 
 
 def _nll_array(lp: np.ndarray, idx: np.ndarray) -> np.ndarray:

@@ -100,6 +100,8 @@ def _operand(x: Any, op: ops.Op) -> Any:
 def _normalize_axis(axis: Any, ndim: int, op: str) -> tuple | None:
     if axis is None:
         return None
+    if type(axis) is int and -ndim <= axis < max(ndim, 1):    # the common case, without ABC checks
+        return (axis % max(ndim, 1),)
     axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
     out = []
     for a in axes:
@@ -434,7 +436,9 @@ class Tensor(Node):
                     f"backward() on a tensor of shape {self.shape} needs grad= of that shape "
                     "(the upstream gradient); or reduce it to a scalar first, e.g. out.sum()"
                 )
-            return np.ones(self.data.shape, self.data.dtype)
+            one = np.empty(self.data.shape, self.data.dtype)
+            one[...] = 1                 # np.ones is two Python calls more
+            return one
         if isinstance(grad, Tensor):
             grad = grad.data
         g = _as_array(grad, self.dtype, "backward(grad)")

@@ -121,7 +121,7 @@ def _check_labels(y: np.ndarray, loss: str, allowed: str) -> None:
     else:
         bad = ~((y >= 0) & (y <= 1))
         hint = "targets must lie in [0, 1] (class 1 has target 1, class 0 has target 0)"
-    if np.count_nonzero(bad):
+    if bad.any():
         raise ValueError(f"{loss}: {hint}; got {np.unique(y[bad])[:5].tolist()}")
 
 
@@ -258,7 +258,7 @@ def _class_indices(targets: Any, n: int, c: int) -> np.ndarray:
         raise ValueError(f"cross_entropy: targets have shape {t.shape}, logits have shape {(n, c)}; "
                          f"give one class index per row, shape ({n},)")
     bad = (t < 0) | (t >= c)
-    if np.count_nonzero(bad):
+    if bad.any():
         raise ValueError(f"cross_entropy: targets must be class indices in [0, {c}) for {c} classes, "
                          f"got {np.unique(t[bad])[:5].astype(int).tolist()}")
     return t.astype(np.intp, copy=False)
