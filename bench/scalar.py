@@ -24,6 +24,7 @@ import microgradx as mg
 from microgradx.autograd import topological_order
 
 from .common import Report, Timing, fmt_bytes, fmt_ratio, fmt_time, interleaved, time_calls
+from .scalar_floor import Bare
 
 SEED = 0
 LR = 0.05
@@ -106,6 +107,20 @@ def make_nary(model: mg.nn.MLP, X: list, ys: list) -> tuple[Callable[[], Any], l
         scores = [model(x) for x in inputs]
         losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
         return mg.sum(losses) * (1.0 / len(losses)) + ALPHA * mg.dot(params, params)
+
+    return build, params
+
+
+def make_floor(model: mg.nn.MLP, X: list, ys: list) -> tuple[Callable[[], Any], list]:
+    """The pure-Python floor (:mod:`bench.scalar_floor`) on micrograd's graph, with our model's weights."""
+    layers = [[([Bare(w.data) for w in n.w], Bare(n.b.data), n.nonlin) for n in layer.neurons]
+              for layer in model.layers]
+    params = [p for layer in layers for w, b, _ in layer for p in (*w, b)]
+
+    def build() -> Any:
+        inputs = [[Bare(a), Bare(b)] for a, b in X]
+        scores = [fine_forward(layers, x) for x in inputs]
+        return svm_loss_binary(scores, ys, params)
 
     return build, params
 
@@ -240,10 +255,12 @@ def run(report: Report) -> None:
         builds["micrograd 0.1.0"] = make_micrograd(model, X, ys)
     builds["microgradx (a) binary nodes"] = (fine_build, params)
     builds["microgradx (b) n-ary nodes"] = (nary_build, params)
+    floor_name = "pure-Python floor of (a)"
+    floor = {floor_name: make_floor(model, X, ys)}
     check = report.section("Scalar: do the engines compute the same step?",
                            ["engine", "loss", "max |grad - grad of (b)|"])
     reference = None
-    for name, (build, ps) in reversed(builds.items()):
+    for name, (build, ps) in reversed({**builds, **floor}.items()):
         for p in ps:
             p.grad = 0.0
         loss = build()
@@ -278,17 +295,18 @@ def run(report: Report) -> None:
     # gc off: the engines take turns, each turn's garbage collected after it, untimed;
     # gc on: one engine at a time, so none pays for collecting another's cycles
     plan = {"micrograd 0.1.0": (2, 5), "microgradx (a) binary nodes": (3, 20),
-            "microgradx (b) n-ary nodes": (5, 50)}
+            "microgradx (b) n-ary nodes": (5, 50), floor_name: (3, 20)}
+    timed = {**builds, **floor}
     times: dict[tuple[str, bool], Timing] = {}
-    for name, (build, ps) in builds.items():
+    for name, (build, ps) in timed.items():
         warmup, repeats = plan[name]
         times[name, True] = time_calls(make_step(build, ps), repeats, warmup, gc_on=True)
-    off = interleaved({name: make_step(build, ps) for name, (build, ps) in builds.items()},
-                      rounds=ROUNDS, per_round={name: -(-plan[name][1] // ROUNDS) for name in builds},
+    off = interleaved({name: make_step(build, ps) for name, (build, ps) in timed.items()},
+                      rounds=ROUNDS, per_round={name: -(-plan[name][1] // ROUNDS) for name in timed},
                       warmup=1, gc_on=False)
     times.update({(name, False): t for name, t in off.items()})
     base = times.get(("micrograd 0.1.0", False))
-    for (name, gc_on), t in sorted(times.items(), key=lambda kv: (list(builds).index(kv[0][0]),
+    for (name, gc_on), t in sorted(times.items(), key=lambda kv: (list(timed).index(kv[0][0]),
                                                                    not kv[0][1])):
         ratio = fmt_ratio(base.median / t.median) if base else "n/a"
         steps.add(name, "on" if gc_on else "off", fmt_time(t.median), fmt_time(t.min), t.n, ratio)
@@ -304,6 +322,11 @@ def run(report: Report) -> None:
                        f"({off_min:.1f}x by minimums); target >= {target}x: {verdict}. "
                        f"With gc on for both: {both_on:.1f}x; ours with gc on against micrograd's "
                        f"gc-off figure: {cross:.1f}x")
+        floor_off = base.median / times[floor_name, False].median
+        steps.note(f"{floor_name}: {floor_off:.1f}x faster than micrograd with gc off, "
+                   f"{base.min / times[floor_name, False].min:.1f}x by minimums: the most a pure-Python "
+                   "engine of this graph reaches here (bench/scalar_floor.py: one slotted object per "
+                   "op, derivatives inline, nothing else)")
         gc_share = 1 - times["micrograd 0.1.0", False].median / times["micrograd 0.1.0", True].median
         steps.note(f"micrograd spends {gc_share:.0%} of a gc-on step in the cyclic collector "
                    "(its closures make every node a reference cycle)")
