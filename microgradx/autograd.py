@@ -14,6 +14,15 @@ the backward pass files each input under its generation as it meets it.
 One backward driver, one grad mode switch and one way to build higher
 derivatives (``create_graph``).
 
+Zeros. For Values (without ``create_graph``) a gradient that is exactly zero
+goes no further: a node that only zeros reach is not visited, so the part of
+a graph behind a dead relu or a met hinge margin costs nothing. Sums are
+unchanged (x + 0 == x); the one difference from following every edge is at a
+singular point reached only by zeros, where the chain rule would compute
+0 * inf: PyTorch gives nan there, this gives 0 (the gradient the other paths
+give). Tensors and ``create_graph`` follow every edge, so second derivatives
+see a first derivative that happens to be 0 at the point.
+
 >>> import microgradx as mg
 >>> x = mg.Value(3.0)
 >>> (x * x).backward()
@@ -333,7 +342,7 @@ def _backward_general(order: list[Node], create_graph: bool, inputs: Sequence[No
         elif id(node) in want:
             found[want[id(node)]] = g
         op = node._op
-        if op is None:
+        if op is None or isinstance(g, float) and g == 0.0:     # a Value's zero goes no further
             continue
         prev = parents_of(node)
         if create_graph:
@@ -467,6 +476,10 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
     Dot nodes wait until the rest of their generation is done and then go
     together (:func:`_dot_generation`): nodes of one generation never feed
     each other, so the order within a generation is free.
+
+    A share that is exactly zero is not sent, and a node whose gradient sums
+    to exactly zero sends nothing: the part of a graph below a dead relu or a
+    met margin is never visited (see the module's note on zeros).
     """
     heads = _heads(roots)
     _send(roots, seeds, heads)
@@ -482,7 +495,7 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                 node._g = None
                 node.grad += g
                 op = node._op
-                if op is None:
+                if op is None or g == 0.0:       # a leaf, or a zero that cancelled out
                     node._next, node = None, node._next
                     continue
                 a = node._a
@@ -498,13 +511,17 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                         bd = b.data
                         ga = va(g, y, ad, bd)
                         gb = vb(g, y, ad, bd)
-                    if a._g is None:
+                    if ga == 0.0:                # an exact zero is not sent (see _backward_scalar)
+                        pass
+                    elif a._g is None:
                         a._g = ga
                         a._next = heads[a._gen]
                         heads[a._gen] = a
                     else:
                         a._g += ga
-                    if b._g is None:
+                    if gb == 0.0:
+                        pass
+                    elif b._g is None:
                         b._g = gb
                         b._next = heads[b._gen]
                         heads[b._gen] = b
@@ -519,7 +536,9 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                         ga = va(g, node.data, a.data)
                     else:
                         ga = va(g, node.data, a.data, *ctx)
-                    if a._g is None:
+                    if ga == 0.0:
+                        pass
+                    elif a._g is None:
                         a._g = ga
                         a._next = heads[a._gen]
                         heads[a._gen] = a
@@ -557,8 +576,12 @@ def _send_all(node: Node, g: Any, heads: list) -> None:
 
 
 def _send(prev: Iterable[Node], grads: Iterable[Any], heads: list) -> None:
-    """Add each gradient into its node's ``_g``, filing a node met for the first time."""
+    """Add each gradient into its node's ``_g``, filing a node met for the first time.
+
+    An exact zero is not sent, so a node that only zeros reach is never visited."""
     for p, gp in zip(prev, grads):
+        if gp == 0.0:
+            continue
         if p._g is None:
             p._g = gp
             p._next = heads[p._gen]
