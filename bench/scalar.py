@@ -126,7 +126,16 @@ def make_floor(model: mg.nn.MLP, X: list, ys: list) -> tuple[Callable[[], Any], 
 
 
 def make_step(build: Callable[[], Any], params: list) -> Callable[[], Any]:
-    """One training step: build the loss, zero grads, backward, SGD update."""
+    """One training step: build the loss, zero grads, backward, SGD update.
+
+    Every call starts from the weights ``params`` hold when the step is made:
+    the update is undone at the end. The backward pass skips the part of the
+    graph that only zero gradients reach (samples whose margin is met, dead
+    relus), so a step's work depends on how far training has gone; timing
+    every engine on the first step from the same weights keeps them on the
+    same work however many steps each is timed for.
+    """
+    start = [p.data for p in params]
 
     def step() -> Any:
         loss = build()
@@ -135,6 +144,8 @@ def make_step(build: Callable[[], Any], params: list) -> Callable[[], Any]:
         loss.backward()
         for p in params:
             p.data -= LR * p.grad
+        for p, d in zip(params, start):
+            p.data = d
         return loss.data
 
     return step
