@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .ops import passes
+from .ops import passes, times_a, times_b
 
 __all__ = [
     "Node", "parents_of", "link", "unlink", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
@@ -477,6 +477,10 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
     together (:func:`_dot_generation`): nodes of one generation never feed
     each other, so the order within a generation is free.
 
+    Two rules of the table are applied without a call: ``passes`` (the
+    gradient goes on as it is) and mul's pair ``times_b``/``times_a`` (the
+    gradient times the other factor).
+
     A share that is exactly zero is not sent, and a node whose gradient sums
     to exactly zero sends nothing: the part of a graph below a dead relu or a
     met margin is never visited (see the module's note on zeros).
@@ -505,6 +509,9 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                     if va is passes:
                         ga = g
                         gb = g if vb is passes else vb(g, node.data, a.data, b.data)
+                    elif va is times_b and vb is times_a:
+                        ga = g * b.data
+                        gb = g * a.data
                     else:
                         y = node.data
                         ad = a.data

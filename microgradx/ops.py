@@ -291,10 +291,30 @@ def passes(g: Any, y: Any, *xs: Any) -> Any:
     return g
 
 
+def times_b(g: Any, y: Any, a: Any, b: Any) -> Any:
+    """The VJP of ``a`` in ``a * b``: the gradient times the other factor.
+
+    With :func:`times_a`, mul's rule. The scalar pass sees the pair in the
+    table and multiplies instead of making the two calls.
+
+    >>> times_b(2.0, 12.0, 3.0, 4.0)
+    8.0
+    """
+    return g * b
+
+
+def times_a(g: Any, y: Any, a: Any, b: Any) -> Any:
+    """The VJP of ``b`` in ``a * b``: the gradient times the other factor.
+
+    >>> times_a(2.0, 12.0, 3.0, 4.0)
+    6.0
+    """
+    return g * a
+
+
 ADD = Op("add", operator.add, operator.add, (passes, passes), symbol="+")
 SUB = Op("sub", operator.sub, operator.sub, (passes, lambda g, y, a, b: -g), symbol="-")
-MUL = Op("mul", operator.mul, operator.mul,
-         (lambda g, y, a, b: g * b, lambda g, y, a, b: g * a), symbol="*")
+MUL = Op("mul", operator.mul, operator.mul, (times_b, times_a), symbol="*")
 DIV = Op("div", _div, _array_div,
          (lambda g, y, a, b: div(g, b), lambda g, y, a, b: div(-g * y, b)), symbol="/")
 
