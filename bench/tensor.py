@@ -279,6 +279,23 @@ def check(task: Task, peers: dict[str, Peer]) -> list[str]:
     return problems
 
 
+def _verdict(name: str, times: dict) -> str:
+    """The float32 targets of one net, by medians, to two decimals."""
+    ours = times["microgradx nn"].median
+    parts = []
+    if name == "mnist":
+        r = ours / times["NumPy by hand"].median
+        parts.append(f"{r:.2f}x the NumPy step (target <= 1.15x: {'met' if r <= 1.15 else 'MISSED'})")
+    elif "PyTorch" in times:
+        r = times["PyTorch"].median / ours
+        parts.append(f"{r:.2f}x faster than PyTorch (target > 1x: {'met' if r > 1 else 'MISSED'})")
+    if "DeZero" in times:
+        r = times["DeZero"].median / ours
+        parts.append(f"{r:.2f}x faster than DeZero (target >= 3x: {'met' if r >= 3 else 'MISSED'})")
+    net = "784-256-10" if name == "mnist" else "2-16-16-1"
+    return f"{net} float32, microgradx nn: " + "; ".join(parts)
+
+
 def run(report: Report) -> None:
     """Time every peer on every task and add the tables to ``report``."""
     peers = {name: make for name, (make, module) in PEERS.items()
@@ -288,6 +305,7 @@ def run(report: Report) -> None:
         f"Tensor: one training step (forward, loss, backward, SGD), median of {STEPS} steps",
         ["net, dtype", *peers, "microgradx nn / NumPy", "PyTorch / microgradx nn", "DeZero / microgradx nn"])
     problems: list[str] = []
+    verdicts: list[str] = []
     for name in ("mnist", "moons"):
         for dtype in (np.float32, np.float64):
             task = make_task(name, dtype)
@@ -303,6 +321,8 @@ def run(report: Report) -> None:
                 ratios.append(f"{fmt_ratio(t.median / ours.median)} ({fmt_ratio(t.min / ours.min)})"
                               if t else "n/a")
             section.add(task.name, *cells, *ratios)
+            if dtype is np.float32:
+                verdicts.append(_verdict(name, times))
             print(f"  {task.name}: " + ", ".join(f"{p} {c}" for p, c in zip(times, cells)), flush=True)
     section.note("cells: median (min) time of one step; ratios: of the medians (of the minimums); "
                  "microgradx nn is mg.nn.Sequential of mg.nn.Linear (the hidden ones with "
@@ -312,6 +332,8 @@ def run(report: Report) -> None:
                  "(p -= g after g *= lr); PyTorch uses p.add_(p.grad, alpha=-lr), DeZero its SGD")
     section.note("targets: 784-256-10 within 1.15x of NumPy; 2-16-16-1 faster than PyTorch; "
                  "both >= 3x faster than DeZero")
+    for v in verdicts:
+        section.note(v)
     section.note(f"the peers are timed in turns ({ROUNDS} rounds of {STEPS // ROUNDS} steps each, "
                  f"after {WARMUP} warm-up steps) so a busy moment of the machine hits all alike")
     for p in problems:
