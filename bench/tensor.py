@@ -14,6 +14,7 @@ Run alone with ``python -m bench tensor``.
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -301,8 +302,10 @@ def run(report: Report) -> None:
     peers = {name: make for name, (make, module) in PEERS.items()
              if module is None or importlib.util.find_spec(module) is not None}
     missing = [name for name in PEERS if name not in peers]
+    blas = os.environ.get("OPENBLAS_NUM_THREADS")
     section = report.section(
-        f"Tensor: one training step (forward, loss, backward, SGD), median of {STEPS} steps",
+        f"Tensor: one training step (forward, loss, backward, SGD), median of {STEPS} steps"
+        + (f", NumPy's BLAS on {blas} thread{'s' if blas != '1' else ''}" if blas else ""),
         ["net, dtype", *peers, "microgradx nn / NumPy", "PyTorch / microgradx nn", "DeZero / microgradx nn"])
     problems: list[str] = []
     verdicts: list[str] = []
