@@ -518,7 +518,7 @@ def _backward_scalar(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
                         bd = b.data
                         ga = va(g, y, ad, bd)
                         gb = vb(g, y, ad, bd)
-                    if ga == 0.0:                # an exact zero is not sent (see _backward_scalar)
+                    if ga == 0.0:                # an exact zero is not sent
                         pass
                     elif a._g is None:
                         a._g = ga
