@@ -8,7 +8,7 @@
 
 from . import data, nn, optim, plot
 from .anomaly import AnomalyError, detect_anomaly
-from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import Step, backward_steps, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .function import Context, Function
 from .gradcheck import (
     GradcheckError,
@@ -19,6 +19,7 @@ from .gradcheck import (
     numerical_diff,
     numerical_gradient,
 )
+from .random import manual_seed
 from .tensor import Tensor, cat, stack
 from .train import History, fit
 from .value import Value, dot, sum
@@ -31,5 +32,6 @@ __all__ = [
     "numerical_diff", "numerical_gradient", "gradcheck", "gradgradcheck", "check_model",
     "GradcheckError", "GradcheckResult", "draw_dot", "render_graph", "GraphvizNotFoundError",
     "Value", "Tensor", "cat", "stack", "dot", "sum", "grad", "no_grad", "enable_grad", "is_grad_enabled",
-    "set_grad_enabled", "Function", "Context", "AnomalyError", "detect_anomaly",
+    "set_grad_enabled", "Function", "Context", "AnomalyError", "detect_anomaly", "backward_steps", "Step",
+    "manual_seed",
 ]

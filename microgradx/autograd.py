@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -43,7 +43,7 @@ from .ops import passes, times_a, times_b
 
 __all__ = [
     "Node", "parents_of", "link", "unlink", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
-    "grad", "topological_order", "backward",
+    "grad", "topological_order", "backward", "backward_steps", "Step",
 ]
 
 # MODE[0]: 0 = no graph is recorded, 1 = graphs are recorded,
@@ -747,3 +747,62 @@ def grad(
 def leaves(root: Node) -> Iterable[Node]:
     """The leaf nodes below ``root`` (inputs and parameters), in graph order."""
     return [n for n in topological_order([root]) if n._op is None]
+
+
+class Step(NamedTuple):
+    """One step of the chain rule: ``node``'s gradient sent to its input ``input``.
+
+    ``upstream`` is d(output)/d(node); ``local`` is d(node)/d(input) (a float for
+    Values, None for Tensors, whose local derivative is a Jacobian);
+    ``contribution`` is what this step adds to d(output)/d(input) (for Tensors,
+    already summed to the input's shape). ``index`` is the input's position
+    among ``node.parents``.
+    """
+
+    node: Node
+    input: Node
+    index: int
+    upstream: Any
+    local: Any
+    contribution: Any
+
+
+def backward_steps(output: Node, grad: Any = None) -> list[Step]:
+    """Every step of the chain rule from ``output`` down, in the order backward takes them.
+
+    Nodes come outputs first (a topological order), each node's inputs in
+    the order of ``node.parents``. Leaves ``.grad`` untouched.
+
+    >>> import microgradx as mg
+    >>> x = mg.Value(3.0, label="x"); y = x * x
+    >>> [(s.node.op, s.input.label, s.upstream, s.local, s.contribution) for s in backward_steps(y)]
+    [('mul', 'x', 1.0, 3.0, 3.0), ('mul', 'x', 1.0, 3.0, 3.0)]
+    """
+    _check_root(output)
+    seed = output._seed(grad)
+    seed = seed.data if isinstance(seed, Node) else seed
+    got: dict[int, Any] = {id(output): seed}
+    steps: list[Step] = []
+    with set_grad_enabled(False), np.errstate(all="ignore"):
+        for node in topological_order([output]):
+            g = got.get(id(node))
+            if node._op is None or g is None:
+                continue
+            op, prev = node._op, parents_of(node)
+            args = [p.data for p in prev] + list(node._ctx or ())
+            gp = g if op.pre is None else op.pre(g, node.data, *args)
+            one = 1.0 if op.pre is None else op.pre(1.0, node.data, *args)
+            if op.vjp_all is not None:
+                shares = op.vjp_all(gp, node.data, *args)
+                locals_ = op.vjp_all(one, node.data, *args) if node._scalar_face else [None] * len(prev)
+            else:
+                shares = [vjp(gp, node.data, *args) for vjp in op.vjps]
+                locals_ = [vjp(one, node.data, *args) for vjp in op.vjps] if node._scalar_face \
+                    else [None] * len(prev)
+            for i, (p, c, loc) in enumerate(zip(prev, shares, locals_)):
+                if not p.requires_grad:
+                    continue
+                c = p._fit_grad(c, None)
+                steps.append(Step(node, p, i, g, loc, c))
+                got[id(p)] = c if id(p) not in got else got[id(p)] + c
+    return steps
