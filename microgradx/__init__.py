@@ -6,9 +6,18 @@
 5.0
 """
 
-from . import data, nn, optim, plot
+from . import data, fast, nn, optim, plot  # noqa: F401 - fast plugs its passes into the core
 from .anomaly import AnomalyError, detect_anomaly
-from .autograd import Step, backward_steps, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    Step,
+    backward_steps,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .fast import use_fast_paths
 from .function import Context, Function
 from .gradcheck import (
     GradcheckError,
@@ -33,5 +42,5 @@ __all__ = [
     "GradcheckError", "GradcheckResult", "draw_dot", "render_graph", "GraphvizNotFoundError",
     "Value", "Tensor", "cat", "stack", "dot", "sum", "grad", "no_grad", "enable_grad", "is_grad_enabled",
     "set_grad_enabled", "Function", "Context", "AnomalyError", "detect_anomaly", "backward_steps", "Step",
-    "manual_seed",
+    "manual_seed", "use_fast_paths",
 ]

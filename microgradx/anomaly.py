@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import MODE, _anomaly_depth, parents_of
+from .autograd import HOOKS, MODE, parents_of
 
 __all__ = ["AnomalyError", "detect_anomaly", "check_forward", "check_backward"]
 
@@ -31,17 +31,14 @@ class AnomalyError(FloatingPointError):
 def detect_anomaly() -> Iterator[None]:
     """Check every op's output (forward) and every gradient (backward) for NaN/Inf.
 
-    Slower; use it to find where a NaN comes from, then turn it off.
+    Slower; use it to find where a NaN comes from, then turn it off. Per thread,
+    as grad mode is.
     """
-    _anomaly_depth[0] += 1
-    before = MODE[0]
-    if MODE[0]:
-        MODE[0] = 2
+    MODE.set(MODE.grad, MODE.anomaly + 1)
     try:
         yield
     finally:
-        _anomaly_depth[0] -= 1
-        MODE[0] = before
+        MODE.set(MODE.grad, MODE.anomaly - 1)
 
 
 def _bad(x: Any) -> str:
@@ -78,7 +75,7 @@ def check_forward(node: Any) -> None:
     )
 
 
-def check_backward(node: Any, parent: Any, grad: Any) -> None:
+def check_backward(node: Any, parent: Any, grad: Any, upstream: Any = None) -> None:
     """Raise AnomalyError if the gradient ``node``'s op sends to ``parent`` is NaN/Inf."""
     kind = _bad(grad)
     if not kind:
@@ -86,6 +83,10 @@ def check_backward(node: Any, parent: Any, grad: Any) -> None:
     ins = ", ".join(_show(p) for p in parents_of(node))
     raise AnomalyError(
         f"backward pass: the gradient of op '{node.op}' for its input {_show(parent)} is {kind}\n"
-        f"  op inputs: {ins}; upstream gradient: {_show(node._g)}\n"
+        f"  op inputs: {ins}; upstream gradient: {_show(upstream)}\n"
         "  the derivative is not finite here (e.g. sqrt or log at 0, or an overflow)"
     )
+
+
+HOOKS["forward"] = check_forward
+HOOKS["backward"] = check_backward

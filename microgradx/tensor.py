@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .autograd import MODE, Node, link, unlink
+from .autograd import HOOKS, MODE, Node, link
 
 __all__ = ["Tensor", "cat", "stack", "linear"]
 
@@ -51,36 +51,31 @@ def _as_array(data: Any, dtype: Any = None, what: str = "Tensor") -> np.ndarray:
     )
 
 
-def _make(data: Any, prev: tuple, op: ops.Op, ctx: tuple | None = None) -> Tensor:
+def _make(data: Any, prev: tuple = (), op: ops.Op | None = None, ctx: tuple | None = None) -> Tensor:
+    """The one place a Tensor is built: a node when ``op`` is given, an input of it
+    requires grad and a graph is recorded; else a constant leaf.
+
+    >>> _make(np.ones(2)).requires_grad
+    False
+    """
     t = _new(Tensor)
     t.data = data if type(data) is np.ndarray else np.asarray(data)
-    t.grad = None
-    t.label = ""
-    t._g = None
-    if MODE[0]:
-        for p in prev:
-            if p.requires_grad:
-                t.requires_grad = True
-                link(t, prev, op, ctx)
-                if MODE[0] == 2:
-                    from .anomaly import check_forward
-
-                    check_forward(t)
-                return t
+    t.grad, t.label = None, ""
+    record = MODE.record if op is not None else 0
+    if record and any(p.requires_grad for p in prev):
+        t.requires_grad = True
+        link(t, prev, op, ctx)
+        if record == 2:
+            HOOKS["forward"](t)
+        return t
     t.requires_grad = False
-    unlink(t)
+    t._op = t._a = t._b = t._ctx = None
+    t._gen = 0
     return t
 
 
 def _constant(x: Any) -> Tensor:
-    t = _new(Tensor)
-    t.data = x
-    t.grad = None
-    t.label = ""
-    t._g = None
-    t.requires_grad = False
-    unlink(t)
-    return t
+    return _make(x)
 
 
 def _operand(x: Any, op: ops.Op) -> Any:
@@ -122,6 +117,7 @@ class Tensor(Node):
     """
 
     __slots__ = ("requires_grad",)
+    _retains_grad = False       # a non-leaf that keeps its .grad (retain_grad())
     __array_priority__ = 1000   # ndarray (op) Tensor defers to Tensor's r-ops
 
     def __init__(self, data: Any, requires_grad: bool = False, label: str = "",
@@ -130,8 +126,8 @@ class Tensor(Node):
         self.grad = None
         self.label = label
         self.requires_grad = bool(requires_grad)
-        self._g = None
-        unlink(self)
+        self._op = self._a = self._b = self._ctx = None
+        self._gen = 0
 
     # ---- properties ------------------------------------------------------
     @property
@@ -489,7 +485,7 @@ class Tensor(Node):
         self.grad = g
 
     def _store_grad(self, g: Any) -> None:
-        if self._op is not None:
+        if self._op is not None and not self._retains_grad:
             return
         if self.grad is not None:
             g = self.grad + g

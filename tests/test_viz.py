@@ -349,8 +349,8 @@ class FakeTensor(mg.autograd.Node):
     def __init__(self, data, requires_grad=False, label="", parents=()):
         self.data, self.grad, self.label = np.asarray(data), None, label
         self.requires_grad = requires_grad
-        self._g = None
-        mg.autograd.unlink(self)
+        self._op = self._a = self._b = self._ctx = None
+        self._gen = 0
         if parents:
             mg.autograd.link(self, tuple(parents), mg.ops.OPS["exp"], None)
         self.shape, self.dtype = self.data.shape, self.data.dtype

@@ -124,7 +124,7 @@ class _Group:
         if self.is_values:
             n = len(self.params)
             data = np.fromiter((p.data for p in self.params), float, n)
-            grad = np.fromiter((p.grad for p in self.params), float, n)
+            grad = np.fromiter((getattr(p.grad, "data", p.grad) for p in self.params), float, n)
             return data, grad
         (t,) = self.params
         if t.grad is None:

@@ -1,0 +1,254 @@
+"""Specialised backward passes: the reference's chain rule, with less Python per node.
+
+Each pass computes exactly what :func:`microgradx.autograd.backward` computes,
+for the common case only: no ``create_graph``, no ``inputs``, no anomaly
+checks, no step hook, all roots of one face. Anything else, or
+``mg.use_fast_paths(False)`` / ``MICROGRADX_REFERENCE=1``, goes through the
+reference. The passes are plugged into the core in one place, at the end of
+this module; the core works without them. ``tests/test_fast.py`` checks them
+equal to the reference over generated graphs.
+
+Speed shortcuts, each measured in ``bench/`` (``bench/README.md``):
+
+- Values: nodes are taken generation by generation (the reference sorts them),
+  add's and mul's rules are applied inline where the table names them
+  (``ops.passes``, ``ops.times_b``/``ops.times_a``), and the dot nodes of one
+  layer over many samples go through two matrix products (``ops.DOT.vjp_batch``).
+- Tensors: a leaf's gradient goes straight into ``.grad``; a gradient already of
+  its input's shape and dtype is not refitted.
+
+>>> import microgradx as mg
+>>> x = mg.Value(3.0); (x * x).backward(); x.grad
+6.0
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+from .autograd import Node, parents_of
+from .ops import passes, times_a, times_b
+
+__all__ = ["backward_fast", "use_fast_paths", "DOT_BATCH_EDGES"]
+
+_ENABLED = [os.environ.get("MICROGRADX_REFERENCE", "") in ("", "0")]
+
+# Below this many graph edges, a generation's dot nodes go one by one (NumPy's
+# fixed cost per call is larger than the Python it saves).
+DOT_BATCH_EDGES = 256
+
+
+class use_fast_paths:  # noqa: N801 - reads as a function
+    """Let backward take the passes here (the default), or send every backward through
+    the reference driver: at once, or for a ``with`` block. ``MICROGRADX_REFERENCE=1``
+    in the environment starts with them off.
+
+    >>> import microgradx as mg
+    >>> with mg.use_fast_paths(False):
+    ...     x = mg.Value(2.0); (x * x).backward()
+    >>> x.grad
+    4.0
+    """
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.before = _ENABLED[0]
+        _ENABLED[0] = bool(enabled)
+
+    def __enter__(self) -> use_fast_paths:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _ENABLED[0] = self.before
+
+
+def backward_fast(roots: Sequence[Node], seeds: Sequence[Any]) -> bool:
+    """Run the pass for ``roots``' face; False (nothing done) when switched off or the
+    roots mix faces.
+
+    >>> import microgradx as mg
+    >>> x = mg.Value(2.0); backward_fast([x * x], [1.0]), x.grad
+    (True, 4.0)
+    """
+    faces = {r._scalar_face for r in roots}
+    if len(faces) != 1 or not _ENABLED[0]:
+        return False
+    with np.errstate(all="ignore"):
+        (_scalar_pass if True in faces else _tensor_pass)(roots, seeds)
+    return True
+
+
+def _file(p: Node, gp: Any, pending: dict, heads: list) -> None:
+    """Add ``gp`` to ``p``'s pending gradient; file ``p`` under its generation when new."""
+    k = id(p)
+    old = pending.get(k)
+    if old is None:
+        pending[k] = gp
+        h = heads[p._gen]
+        if h is None:
+            heads[p._gen] = [p]
+        else:
+            h.append(p)
+    else:
+        pending[k] = old + gp
+
+
+def _scalar_pass(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
+    """Values: each node adds its gradient to ``.grad`` and sends one share to each
+    input. Nodes of one generation never feed each other, so a generation's dot
+    nodes can wait and go together (:func:`_dot_generation`)."""
+    pending: dict[int, Any] = {}
+    heads: list[Any] = [None] * (max(r._gen for r in roots) + 1)
+    for r, s in zip(roots, seeds):
+        _file(r, s, pending, heads)
+    for gen in range(len(heads) - 1, -1, -1):
+        nodes, heads[gen] = heads[gen], None
+        if nodes is None:
+            continue
+        dots, dot_grads = [], []
+        for node in nodes:
+            g = pending.pop(id(node))
+            node.grad += g
+            op = node._op
+            if op is None:
+                continue
+            a, b = node._a, node._b
+            if b is not None:
+                va, vb = op.vjps
+                if va is passes:
+                    ga = g
+                    gb = g if vb is passes else vb(g, node.data, a.data, b.data)
+                elif va is times_b and vb is times_a:
+                    ga, gb = g * b.data, g * a.data
+                else:
+                    ga, gb = va(g, node.data, a.data, b.data), vb(g, node.data, a.data, b.data)
+                _file(a, ga, pending, heads)
+                _file(b, gb, pending, heads)
+            elif type(a) is not tuple:
+                va = op.vjps[0]
+                ctx = node._ctx
+                if va is passes:
+                    ga = g
+                elif ctx is None:
+                    ga = va(g, node.data, a.data)
+                else:
+                    ga = va(g, node.data, a.data, *ctx)
+                _file(a, ga, pending, heads)
+            elif a and type(a[0]) is tuple:
+                dots.append(node)
+                dot_grads.append(g)
+            else:
+                _send_all(node, g, pending, heads)
+        if dots:
+            _dot_generation(dots, dot_grads, pending, heads)
+
+
+def _send_all(node: Node, g: Any, pending: dict, heads: list) -> None:
+    """Any other Value node: its inputs' shares by the reference's rule at one node."""
+    for p, gp in zip(parents_of(node), autograd.input_grads(node, g)):
+        _file(p, gp, pending, heads)
+
+
+def _dot_generation(dots: list[Node], grads: list[Any], pending: dict, heads: list) -> None:
+    """The dot nodes of one generation, in groups of one op and one pair of lengths.
+
+    A layer called on many samples makes a grid: row r an input tuple (a sample),
+    column c a weight tuple (a neuron), node (r, c) ``W[c] . X[r]``. Where a group
+    fills its grid exactly (each cell once), ``op.vjp_batch`` gives every gradient
+    by two matrix products. Anything else goes node by node.
+    """
+    groups: dict[tuple, tuple[list, list]] = {}
+    for node, g in zip(dots, grads):
+        wb, xs = node._a
+        nodes, gs = groups.setdefault((node._op, len(wb), len(xs)), ([], []))
+        nodes.append(node)
+        gs.append(g)
+    for (op, nw, nx), (nodes, gs) in groups.items():
+        rows: dict[int, int] = {}
+        cols: dict[int, int] = {}
+        row_tuples, col_tuples, cells = [], [], []
+        for node in nodes:
+            wb, xs = node._a
+            r = rows.setdefault(id(xs), len(rows))
+            c = cols.setdefault(id(wb), len(cols))
+            row_tuples += [xs] if r == len(row_tuples) else []
+            col_tuples += [wb] if c == len(col_tuples) else []
+            cells.append(r * len(nodes) + c)
+        flat = np.array(cells)
+        flat = (flat // len(nodes)) * len(cols) + flat % len(nodes)
+        if (len(nodes) != len(rows) * len(cols) or len(np.unique(flat)) != len(nodes)
+                or nw - nx not in (0, 1) or len(nodes) * (nw + nx) < DOT_BATCH_EDGES):
+            for node, g in zip(nodes, gs):
+                _send_all(node, g, pending, heads)
+            continue
+        G = np.empty(len(nodes))
+        G[flat] = gs
+        G = G.reshape(len(rows), len(cols))
+        if op.pre is not None:
+            Y = np.empty(len(nodes))
+            Y[flat] = [d.data for d in nodes]
+            G = op.pre(G, Y.reshape(G.shape))
+        _dot_grid(G, col_tuples, row_tuples, op, pending, heads)
+
+
+def _dot_grid(G: np.ndarray, col_tuples: list, row_tuples: list, op: Any, pending: dict, heads: list) -> None:
+    """Backward through a full grid of dot nodes by ``op.vjp_batch`` (see above)."""
+    nw, nx = len(col_tuples[0]), len(row_tuples[0])
+    W = np.array([[w.data for w in wb] for wb in col_tuples])
+    X = np.ones_like(W, shape=(len(row_tuples), nw))
+    X[:, :nx] = [[x.data for x in xs] for xs in row_tuples]
+    dW, dX = op.vjp_batch(G, W, X)
+    for wb, gw in zip(col_tuples, dW.tolist()):
+        for p, gp in zip(wb, gw):
+            _file(p, gp, pending, heads)
+    for xs, gx in zip(row_tuples, dX.tolist()):
+        for p, gp in zip(xs, gx):          # a bias's column of dX (its partner 1.0) is left out
+            _file(p, gp, pending, heads)
+
+
+def _tensor_pass(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
+    """Tensors: ordered as the Value pass. A leaf's gradient goes straight into its
+    ``.grad`` (``_add_grad``), so leaves take no turn; a gradient of its input's
+    shape and dtype passes between op nodes as it is."""
+    pending: dict[int, Any] = {}
+    heads: list[Any] = [None] * (max(r._gen for r in roots) + 1)
+    for r, s in zip(roots, seeds):
+        if r._op is None:
+            r._add_grad(s, None)
+        else:
+            _file(r, s, pending, heads)
+    for gen in range(len(heads) - 1, -1, -1):
+        nodes, heads[gen] = heads[gen], None
+        for node in nodes or ():
+            g = pending.pop(id(node))
+            if node._retains_grad:
+                node._store_grad(g)
+            op = node._op
+            a, b = node._a, node._b
+            prev = a if type(a) is tuple else (a,) if b is None else (a, b)
+            args = [p.data for p in prev]
+            if node._ctx is not None:
+                args.extend(node._ctx)
+            if op.pre is not None:
+                g = op.pre(g, node.data, *args)
+            if op.vjp_all is not None:
+                grads, up = op.vjp_all(g, node.data, *args), None
+            else:
+                grads, up = [vjp(g, node.data, *args) if p.requires_grad else None
+                             for p, vjp in zip(prev, op.vjps)], g
+            for p, gp in zip(prev, grads):
+                if not p.requires_grad:
+                    continue
+                if p._op is None:
+                    p._add_grad(gp, up)
+                    continue
+                if up is None or gp.shape != p.data.shape or gp.dtype != p.data.dtype:
+                    gp = p._fit_grad(gp, up)
+                _file(p, gp, pending, heads)
+
+
+autograd.HOOKS["fast_pass"] = backward_fast
