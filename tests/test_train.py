@@ -97,7 +97,7 @@ def test_loss_step_and_accuracy_match_torch(model_kind: str, name: str, labels: 
         W0, b0 = value_weights(model)
     else:
         model = mg.nn.Linear(2, nout, seed=3)
-        W0, b0 = model.weight.data.copy(), model.bias.data.copy()
+        W0, b0 = model.weight.data.T.copy(), model.bias.data.copy()   # torch's (out, in) -> (in, out)
     l2 = 1e-2
     hist = fit(model, X, y, loss=name, optimizer="sgd", lr=0.1, epochs=1, batch_size=None,
                shuffle=False, progress=False, l2=l2)
@@ -107,7 +107,7 @@ def test_loss_step_and_accuracy_match_torch(model_kind: str, name: str, labels: 
     s = torch.tensor(X) @ W + b
     loss = torch_loss(torch, name, s, y) + l2 * ((W * W).sum() + (b * b).sum())
     loss.backward()
-    W1, b1 = value_weights(model) if model_kind == "value" else (model.weight.data, model.bias.data)
+    W1, b1 = value_weights(model) if model_kind == "value" else (model.weight.data.T, model.bias.data)
 
     assert hist.loss[0] == pytest.approx(loss.item(), rel=1e-12, abs=1e-12)
     np.testing.assert_allclose(W1, (W - 0.1 * W.grad).detach().numpy(), rtol=1e-10, atol=1e-12)
@@ -124,7 +124,7 @@ def test_epoch_loss_is_the_sample_mean_whatever_the_batches(batch_size: int, see
     # lr = 0 keeps the weights, so every batching of one epoch sees the same model
     X, y = small_data("binary", n=13, seed=seed)
     net = mg.nn.Linear(2, 1, seed=seed)
-    scores = X @ net.weight.data[:, 0] + net.bias.data[0]
+    scores = X @ net.weight.data[0] + net.bias.data[0]
     expected = np.mean(np.maximum(0.0, 1.0 - (2.0 * y - 1.0) * scores))
     hist = fit(net, X, y, loss="hinge", optimizer=mg.optim.SGD(net.parameters(), lr=0.0), epochs=2,
                batch_size=batch_size, seed=seed, progress=False)
@@ -167,7 +167,7 @@ def test_callable_loss_gets_the_outputs_and_the_raw_labels(model_kind: str) -> N
 def test_mse_on_01_labels_counts_a_score_above_half_as_class_1() -> None:
     X, y = small_data("binary")
     net = mg.nn.Linear(2, 1, seed=4)
-    scores = X @ net.weight.data[:, 0] + net.bias.data[0]
+    scores = X @ net.weight.data[0] + net.bias.data[0]
     hist = fit(net, X, y, loss="mse", optimizer=mg.optim.SGD(net.parameters(), lr=0.0), epochs=1,
                progress=False)
     assert hist.accuracy[0] == float(np.mean((scores > 0.5) == (y == 1)))
