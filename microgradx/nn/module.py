@@ -166,7 +166,16 @@ class Module:
         >>> float(Sequential(Linear(2, 3)).apply(zero)[0].weight.data.sum())
         0.0
         """
-        for m in reversed(list(self.modules())):
+        order: list[Module] = []          # pre-order, last child first: reversed, it is post-order
+        seen: set[int] = set()
+        stack: list[Module] = [self]
+        while stack:
+            m = stack.pop()
+            if id(m) not in seen:
+                seen.add(id(m))
+                order.append(m)
+                stack.extend(m.children())
+        for m in reversed(order):
             fn(m)
         return self
 
