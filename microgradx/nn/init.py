@@ -177,7 +177,9 @@ def constant_(tensor: Any, val: float) -> Any:
     >>> constant_(Tensor(np.empty(2)), 0.5).data
     array([0.5, 0.5])
     """
-    return _fill(tensor, _real(val, "val", "constant_"), "constant_")
+    if isinstance(val, bool) or not isinstance(val, numbers.Real):
+        raise ValueError(f"init.constant_: val must be a real number, got {val!r}")
+    return _fill(tensor, float(val), "constant_")
 
 
 def zeros_(tensor: Any) -> Any:
