@@ -252,7 +252,7 @@ class Module:
         """
         return {name: np.array(p.data) for name, p in self.named_parameters()}
 
-    def load_state_dict(self, state: Any) -> Module:
+    def load_state_dict(self, state: Any) -> None:
         """Copy ``state`` (name -> array, e.g. another model's ``state_dict()``) into the parameters.
 
         Every entry is checked first (names, shapes, real-number dtype); if any
@@ -261,7 +261,7 @@ class Module:
 
         >>> from microgradx.nn import Linear
         >>> a, b = Linear(3, 2, seed=0), Linear(3, 2, seed=1)
-        >>> bool((b.load_state_dict(a.state_dict()).weight.data == a.weight.data).all())
+        >>> b.load_state_dict(a.state_dict()); bool((b.weight.data == a.weight.data).all())
         True
         """
         if not hasattr(state, "keys") or not hasattr(state, "__getitem__"):
@@ -287,7 +287,6 @@ class Module:
                 p.data = float(arrays[name])
             else:
                 p.data = np.array(arrays[name], dtype=p.data.dtype)
-        return self
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the state dict to ``path`` as an ``.npz`` (no pickle), under exactly that name.
@@ -312,7 +311,8 @@ class Module:
         >>> bool((Linear(3, 2, seed=1).load(path).weight.data == a.weight.data).all())
         True
         """
-        return self.load_state_dict(load_arrays(path))
+        self.load_state_dict(load_arrays(path))
+        return self
 
     # ---- printing --------------------------------------------------------------------
 
