@@ -389,3 +389,23 @@ def test_a_callable_loss_must_give_a_scalar_node() -> None:
         fit(mg.nn.Linear(2, 1), X, y, loss=lambda s, yb: s, batch_size=None, progress=False)
     with pytest.raises(TypeError, match="Value or a Tensor, got float"):
         fit(mg.nn.MLP(2, [4, 1]), X, y, loss=lambda s, yb: 1.0, progress=False)
+
+
+def test_fit_trains_a_dropout_network_in_train_mode_with_a_loss_module() -> None:
+    X, y = small_data("classes", n=30)
+
+    def run() -> tuple[mg.nn.Sequential, History]:
+        mg.manual_seed(0)
+        net = mg.nn.Sequential(mg.nn.Linear(2, 32, seed=0), mg.nn.ReLU(), mg.nn.Dropout(0.3),
+                               mg.nn.Linear(32, 3, seed=1))
+        net.eval()
+        return net, fit(net, X, y, loss=mg.nn.CrossEntropyLoss(), optimizer="adam", lr=0.05, epochs=25,
+                        batch_size=10, seed=0, progress=False)
+
+    net, hist = run()
+    assert net[2].training                                    # fit switched the dropout on
+    assert hist.loss[-1] < hist.loss[0] / 2
+    assert run()[1].loss == hist.loss                          # mg.manual_seed fixes the masks
+    net.eval()
+    full = mg.nn.functional.cross_entropy(net(X), y).item()
+    assert full == pytest.approx(mg.nn.functional.cross_entropy(net(X), y).item(), rel=0)
