@@ -339,3 +339,25 @@ def test_sequential_mlp_trains_with_hand_written_sgd():
             p.data -= 0.1 * p.grad
     final = mse_loss(net(X), y).item()
     assert final < first / 10
+
+
+@pytest.mark.parametrize("x_shape", [(3,), (5, 3), (2, 4, 3)])
+@pytest.mark.parametrize("activation", [None, "relu"])
+def test_linear_derivatives_of_first_and_second_order_for_any_batch_shape(x_shape, activation):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    layer = Linear(3, 2, seed=0, activation=activation)
+    layer.bias.data = rng.normal(size=2)
+    x = mg.Tensor(rng.normal(size=x_shape), requires_grad=True)
+
+    def f(x, w, b):
+        return (mg.tensor.linear(x, w, b, activation=activation).tanh() ** 2).sum()
+
+    assert mg.gradgradcheck(f, [x, layer.weight, layer.bias]).ok
+    (layer(x).tanh() ** 2).sum().backward()
+    tx, tw, tb = (torch.tensor(a.data, requires_grad=True) for a in (x, layer.weight, layer.bias))
+    tout = torch.nn.functional.linear(tx, tw, tb)
+    tout = torch.relu(tout) if activation else tout
+    (tout.tanh() ** 2).sum().backward()
+    for ours, ref in ((x, tx), (layer.weight, tw), (layer.bias, tb)):
+        np.testing.assert_allclose(ours.grad, ref.grad.numpy(), rtol=1e-12, atol=1e-14)
