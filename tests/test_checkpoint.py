@@ -158,3 +158,22 @@ def test_scalar_and_tensor_models_round_trip_through_files(tmp_path):
     u = Sequential(Linear(2, 3, seed=4), Tanh()).load(tmp_path / "t.npz")
     np.testing.assert_array_equal(u[0].weight.data, t[0].weight.data)
     assert isinstance(u, mg.nn.Module)
+
+
+def test_strict_false_loads_the_names_both_sides_have_and_reports_the_rest():
+    model = net(0)
+    snap = snapshot(model)
+    state = {"0.weight": np.ones((4, 3)), "extra.bias": np.zeros(2)}
+    with pytest.raises(KeyError, match=r"missing \['0\.bias', '2\.weight', '2\.bias'\], unexpected \['extra"):
+        model.load_state_dict(state)
+    assert_unchanged(model, snap)
+    result = model.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["0.bias", "2.weight", "2.bias"]
+    assert result.unexpected_keys == ["extra.bias"]
+    np.testing.assert_array_equal(model[0].weight.data, np.ones((4, 3)))
+    for p, s in list(zip(model.parameters(), snap))[1:]:
+        np.testing.assert_array_equal(p.data, s)
+    state["0.weight"] = np.array([["abc"] * 3] * 4)
+    with pytest.raises(TypeError, match="'0.weight' holds"):
+        model.load_state_dict(state, strict=False)
+    np.testing.assert_array_equal(model[0].weight.data, np.ones((4, 3)))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -27,10 +27,26 @@ from ..checkpoint import load_arrays, save_arrays
 from ..tensor import Tensor
 from ..value import Value
 
-__all__ = ["Module"]
+__all__ = ["Module", "IncompatibleKeys"]
 
 _DTYPES = {"float64": np.dtype(np.float64), "double": np.dtype(np.float64),
            "float32": np.dtype(np.float32), "float": np.dtype(np.float32)}
+
+
+class IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` returns: the names it did not find on either side (as torch).
+
+    >>> IncompatibleKeys([], [])
+    <All keys matched successfully>
+    """
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
 
 
 class Module:
@@ -252,17 +268,23 @@ class Module:
         """
         return {name: np.array(p.data) for name, p in self.named_parameters()}
 
-    def load_state_dict(self, state: Any) -> None:
+    def load_state_dict(self, state: Any, strict: bool = True) -> IncompatibleKeys:
         """Copy ``state`` (name -> array, e.g. another model's ``state_dict()``) into the parameters.
 
         Every entry is checked first (names, shapes, real-number dtype); if any
         is wrong nothing is changed. Arrays with ``__array__`` (such as torch
-        tensors from ``torch_model.state_dict()``) are accepted too.
+        tensors from ``torch_model.state_dict()``) are accepted too. With
+        ``strict=False`` names missing on either side are skipped, and, as in
+        torch, the result lists them.
 
         >>> from microgradx.nn import Linear
         >>> a, b = Linear(3, 2, seed=0), Linear(3, 2, seed=1)
-        >>> b.load_state_dict(a.state_dict()); bool((b.weight.data == a.weight.data).all())
+        >>> b.load_state_dict(a.state_dict())
+        <All keys matched successfully>
+        >>> bool((b.weight.data == a.weight.data).all())
         True
+        >>> Linear(3, 2).load_state_dict({"weight": a.weight.data}, strict=False)
+        IncompatibleKeys(missing_keys=['bias'], unexpected_keys=[])
         """
         if not hasattr(state, "keys") or not hasattr(state, "__getitem__"):
             raise TypeError(f"load_state_dict needs a dict of name -> array, got {type(state).__name__}")
@@ -270,23 +292,27 @@ class Module:
         names = [str(k) for k in state.keys()]
         missing = [n for n in params if n not in names]
         extra = [n for n in names if n not in params]
-        if missing or extra:
+        if strict and (missing or extra):
             raise KeyError(f"load_state_dict: missing {missing}, unexpected {extra}; the state must name "
                            f"exactly this model's parameters {list(params)}")
         arrays: dict[str, np.ndarray] = {}
         for key in state.keys():
             name = str(key)
+            if name not in params:
+                continue
             arr = _as_real_array(state[key], name)
             expected = np.shape(params[name].data)
             if arr.shape != expected:
                 raise ValueError(f"load_state_dict: {name!r} has shape {arr.shape}, the model expects "
                                  f"{expected}")
             arrays[name] = arr
-        for name, p in params.items():
+        for name, arr in arrays.items():
+            p = params[name]
             if isinstance(p, Value):
-                p.data = float(arrays[name])
+                p.data = float(arr)
             else:
-                p.data = np.array(arrays[name], dtype=p.data.dtype)
+                p.data = np.array(arr, dtype=p.data.dtype)
+        return IncompatibleKeys(missing, extra)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the state dict to ``path`` as an ``.npz`` (no pickle), under exactly that name.
