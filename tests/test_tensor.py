@@ -561,7 +561,7 @@ def test_mixing_value_and_tensor_is_refused_both_ways():
         Tensor(v)
 
 
-# ---- linear: x @ W + b as one node ------------------------------------------------------------------
+# ---- linear: x @ W.T + b as one node (torch's F.linear) ---------------------------------------------
 
 @pytest.mark.parametrize("x_shape", [(4, 3), (3,), (2, 4, 3)])
 def test_linear_equals_matmul_plus_bias_in_value_and_gradient(x_shape):
