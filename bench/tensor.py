@@ -203,7 +203,7 @@ def microgradx_nn_peer(task: Task) -> tuple[Callable[[], Any], Callable[[], list
     for i, (W, b) in enumerate(weights):
         hidden = i < len(weights) - 1
         layer = mg.nn.Linear(W.shape[0], W.shape[1], dtype=W.dtype, activation="relu" if hidden else None)
-        layer.weight.data, layer.bias.data = W, b
+        layer.weight.data, layer.bias.data = np.ascontiguousarray(W.T), b     # torch's layout: (out, in)
         layers.append(layer)
     net = mg.nn.Sequential(*layers)
     params = net.parameters()
@@ -217,7 +217,7 @@ def microgradx_nn_peer(task: Task) -> tuple[Callable[[], Any], Callable[[], list
         _sgd_step(params)
         return loss
 
-    return step, lambda: [p.data for p in params]
+    return step, lambda: [p.data.T if p.ndim == 2 else p.data for p in params]
 
 
 def microgradx_ops_peer(task: Task) -> tuple[Callable[[], Any], Callable[[], list[np.ndarray]]]:

@@ -78,7 +78,14 @@ def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as f:
             for name in f.files:
-                out[name] = f[name]
+                entry = f[name]
+                if not isinstance(entry, np.ndarray):     # a zip member that is not an .npy
+                    raise CheckpointError(
+                        f"{path!r} is not a microgradx checkpoint: its entry {name!r} is not an array "
+                        "(a torch.save file? load it in torch and pass {k: v.numpy() for k, v in "
+                        "sd.items()} to load_state_dict)"
+                    )
+                out[name] = entry
     except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
         reason = "it holds objects, not plain arrays" if "pickle" in str(e).lower() else str(e)
         raise CheckpointError(f"{path!r} cannot be read as a checkpoint: {reason}") from None

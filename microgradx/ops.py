@@ -410,7 +410,7 @@ def _row(x: Any) -> Any:      # (..., n) -> (..., 1, n)
 
 
 def _matmul_ga(g: Any, y: Any, a: Any, b: Any, *bias: Any) -> Any:
-    """Gradient of ``a`` in ``a @ b`` (and in linear's ``a @ b + bias``)."""
+    """Gradient of ``a`` in ``a @ b``."""
     if b.ndim == 2 and a.ndim != 1:       # the common case first: .T is _mT for 2 dims
         return g @ b.T
     if b.ndim == 1:
@@ -421,7 +421,7 @@ def _matmul_ga(g: Any, y: Any, a: Any, b: Any, *bias: Any) -> Any:
 
 
 def _matmul_gb(g: Any, y: Any, a: Any, b: Any, *bias: Any) -> Any:
-    """Gradient of ``b`` in ``a @ b`` (and in linear's ``a @ b + bias``)."""
+    """Gradient of ``b`` in ``a @ b``."""
     if a.ndim == 2 and b.ndim != 1:
         return a.T @ g
     if b.ndim == 1:
@@ -504,8 +504,10 @@ def _stack_vjp(g: Any, y: Any, *args: Any) -> tuple:
     return tuple(g[lead + (i,)] for i in range(n))
 
 
+# linear is torch's F.linear(x, weight, bias): weight has shape (nout, nin), the layout
+# of torch.nn.Linear, and is read through a transposed view (no copy).
 def _linear_array(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.matmul(x, w)
+    out = np.matmul(x, w.T)
     out += b                  # the product is new: add the bias in place
     return out
 
@@ -515,8 +517,31 @@ def _linear_relu_array(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarra
     return np.maximum(out, 0, out=out)
 
 
+def _linear_gx(g: Any, y: Any, x: Any, w: Any, b: Any) -> Any:
+    """Gradient of ``x`` in linear's ``x @ w.T + b``: ``g @ w``.
+
+    >>> _linear_gx(np.ones((4, 2)), None, None, np.arange(6.0).reshape(2, 3), None)[0]
+    array([3., 5., 7.])
+    """
+    return g @ w
+
+
+def _linear_gw(g: Any, y: Any, x: Any, w: Any, b: Any) -> Any:
+    """Gradient of ``w`` in linear's ``x @ w.T + b``: ``g.T @ x``, summed over every batch axis.
+
+    >>> _linear_gw(np.ones((4, 2)), None, np.ones((4, 3)), None, None)
+    array([[4., 4., 4.],
+           [4., 4., 4.]])
+    """
+    if x.ndim == 2:
+        return g.T @ x
+    if x.ndim == 1:
+        return _col(g) * x
+    return g.reshape((-1, g.shape[-1])).T @ x.reshape((-1, x.shape[-1]))
+
+
 def _linear_gbias(g: Any, y: Any, x: Any, w: Any, b: Any) -> Any:
-    """Gradient of ``b`` in linear's ``x @ w + b``: ``g`` summed to ``b``'s shape.
+    """Gradient of ``b`` in linear's ``x @ w.T + b``: ``g`` summed to ``b``'s shape.
 
     >>> _linear_gbias(np.ones((4, 2)), None, None, None, np.zeros(2))
     array([4., 4.])
@@ -527,7 +552,7 @@ def _linear_gbias(g: Any, y: Any, x: Any, w: Any, b: Any) -> Any:
 
 
 MATMUL = Op("matmul", None, np.matmul, (_matmul_ga, _matmul_gb), symbol="@")
-LINEAR = Op("linear", None, _linear_array, (_matmul_ga, _matmul_gb, _linear_gbias))
+LINEAR = Op("linear", None, _linear_array, (_linear_gx, _linear_gw, _linear_gbias))
 # relu's rule read at the output: y = relu(z) is > 0 exactly where z is
 LINEAR_RELU = Op("linear_relu", None, _linear_relu_array, LINEAR.vjps,
                  pre=lambda g, y, x, w, b: RELU.vjps[0](g, y, y))

@@ -502,8 +502,8 @@ def _bounds(paths: dict[str, np.ndarray], bounds: Sequence[float] | None,
 def filter_normalize(direction: Any, weights: Any, axis: int = -1) -> np.ndarray:
     """Scale each filter of ``direction`` to the norm of the same filter of ``weights``.
 
-    A filter is one slice along ``axis`` (for microgradx's (fan_in, fan_out)
-    weights, axis=-1: the weights into one output neuron); a 1-D array is one
+    A filter is one slice along ``axis`` (for a weight of torch's layout
+    (out_features, in_features), axis=0: the weights into one output neuron); a 1-D array is one
     filter as a whole. Li et al. (2018), "Visualizing the Loss Landscape of
     Neural Nets", section 4: d_i <- d_i / ||d_i|| * ||w_i||. A zero filter of
     ``direction`` stays zero.
@@ -563,8 +563,8 @@ def random_directions(model: Any, n: int = 2, seed: int | np.random.Generator | 
     Each direction is a list with one array per ``model.parameters()`` entry
     (a 0-d array for a Value, the Tensor's shape for a Tensor), drawn from
     N(0, 1) and then normalised filter by filter (:func:`filter_normalize`): a
-    scalar neuron's weights form one filter, a weight matrix's columns are
-    filters (one per output unit). Biases get a zero direction, as in Li et
+    scalar neuron's weights form one filter, a weight matrix's rows are
+    filters (one per output unit, torch's (out, in) layout). Biases get a zero direction, as in Li et
     al.'s code (ignore="biasbn").
 
     >>> import microgradx as mg
@@ -585,7 +585,7 @@ def random_directions(model: Any, n: int = 2, seed: int | np.random.Generator | 
             if kind == "tensor":
                 (i,) = idx
                 w = np.asarray(params[i].data, dtype=float)
-                d[i] = filter_normalize(rng.standard_normal(w.shape), w, axis=-1)
+                d[i] = filter_normalize(rng.standard_normal(w.shape), w, axis=0)
             else:
                 w = np.array([params[i].data for i in idx], dtype=float)
                 for i, v in zip(idx, filter_normalize(rng.standard_normal(w.shape), w)):

@@ -541,14 +541,15 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor, activation: str | None = None) -> Tensor:
-    """``x @ weight + bias`` as one graph node: what a Linear layer computes.
+    """``x @ weight.T + bias`` as one graph node: torch's ``F.linear``, what a Linear layer computes.
 
-    ``weight`` has shape (nin, nout), ``bias`` shape (nout,) and weight's
-    dtype; ``x`` has shape (..., nin). One node instead of two, and the bias
-    is added to the new product in place. ``activation="relu"`` applies relu
-    in the same node (``linear_relu``), in place.
+    ``weight`` has shape (nout, nin) as in ``torch.nn.Linear``, ``bias`` shape
+    (nout,) and weight's dtype; ``x`` has shape (..., nin). One node instead of
+    three, the weight is read through a transposed view (never copied), and
+    the bias is added to the new product in place. ``activation="relu"``
+    applies relu in the same node (``linear_relu``), in place.
 
-    >>> W = Tensor(np.ones((3, 2)), requires_grad=True); b = Tensor([0.5, -3.5])
+    >>> W = Tensor(np.ones((2, 3)), requires_grad=True); b = Tensor([0.5, -3.5])
     >>> linear(Tensor(np.ones((4, 3))), W, b).data[0]
     array([ 3.5, -0.5])
     >>> linear(Tensor(np.ones((4, 3))), W, b, activation="relu").data[0]
@@ -581,9 +582,9 @@ def _linear(x: Tensor, weight: Tensor, bias: Tensor, op: ops.Op) -> Tensor:
     the product itself, which refuses it (and then gets the message here).
     """
     xd, wd, bd = x.data, weight.data, bias.data
-    if wd.ndim != 2 or bd.shape != wd.shape[1:] or bd.dtype != wd.dtype:
+    if wd.ndim != 2 or bd.shape != wd.shape[:1] or bd.dtype != wd.dtype:
         raise ValueError(
-            f"linear: weight must have shape (nin, nout) and bias shape (nout,) in weight's dtype, "
+            f"linear: weight must have shape (nout, nin) and bias shape (nout,) in weight's dtype, "
             f"got weight {wd.shape} {wd.dtype} and bias {bd.shape} {bd.dtype}"
         )
     try:
@@ -591,7 +592,7 @@ def _linear(x: Tensor, weight: Tensor, bias: Tensor, op: ops.Op) -> Tensor:
     except ValueError:
         raise ValueError(
             f"linear: input of shape {xd.shape} does not fit weight of shape {wd.shape}: "
-            f"its last dimension must be {wd.shape[0]}"
+            f"its last dimension must be {wd.shape[1]} (weight is (nout, nin), as torch's)"
         ) from None
     return _make(out, (x, weight, bias), op)
 

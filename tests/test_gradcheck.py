@@ -797,7 +797,7 @@ def test_check_model_on_a_tensor_network():
     assert res.ok and [r.name for r in res.inputs] == ["l1.weight", "l1.bias", "gain", "l2.weight",
                                                         "l2.bias"]
     bad = GainNet(GainMeanBug)
-    bad.l2.weight.grad = np.ones((4, 2))
+    bad.l2.weight.grad = np.ones((2, 4))
     snap = snapshot(bad.parameters())
     res = check_model(bad, lambda: (bad(x) ** 2).mean(), raise_exception=False)
     assert not res.ok and res.worst.input == "gain"

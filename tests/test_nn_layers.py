@@ -38,7 +38,7 @@ def test_linear_matches_torch_in_value_and_gradient(n, nin, nout, seed):
     W = torch.tensor(layer.weight.data, requires_grad=True)
     b = torch.tensor(layer.bias.data, requires_grad=True)
     tx = torch.tensor(x.data, requires_grad=True)
-    tout = torch.nn.functional.linear(tx, W.T, b)
+    tout = torch.nn.functional.linear(tx, W, b)
     (tout * torch.tensor(r)).sum().backward()
 
     np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-12)
@@ -57,16 +57,16 @@ def test_linear_weight_gradient_equals_central_differences(n, nin, nout, seed):
     (layer(x).tanh() * r).sum().backward()
 
     def f(w):
-        return float(np.sum(np.tanh(x @ w + layer.bias.data) * r))
+        return float(np.sum(np.tanh(x @ w.T + layer.bias.data) * r))
 
     np.testing.assert_allclose(layer.weight.grad, central_diff(f, layer.weight.data), rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(layer.bias.grad, np.sum((1 - np.tanh(x @ layer.weight.data) ** 2) * r, 0),
+    np.testing.assert_allclose(layer.bias.grad, np.sum((1 - np.tanh(x @ layer.weight.data.T) ** 2) * r, 0),
                                rtol=1e-10)
 
 
 def test_linear_parameters_shapes_labels_and_bias_option():
     layer = Linear(3, 2, seed=0)
-    assert layer.weight.shape == (3, 2) and layer.bias.shape == (2,)
+    assert layer.weight.shape == (2, 3) and layer.bias.shape == (2,)
     assert layer.weight.requires_grad and layer.bias.requires_grad
     assert (layer.weight.label, layer.bias.label) == ("weight", "bias")
     assert np.all(layer.bias.data == 0)
@@ -74,14 +74,14 @@ def test_linear_parameters_shapes_labels_and_bias_option():
     no_bias = Linear(3, 2, bias=False, seed=0)
     assert no_bias.parameters() == [no_bias.weight]
     x = np.arange(6.0).reshape(2, 3)
-    np.testing.assert_array_equal(no_bias(x).data, x @ no_bias.weight.data)
+    np.testing.assert_array_equal(no_bias(x).data, x @ no_bias.weight.data.T)
 
 
 def test_linear_accepts_batched_and_single_inputs():
     layer = Linear(3, 2, seed=0)
     layer.bias.data = np.array([1.0, -1.0])
     x = np.random.default_rng(1).normal(size=(4, 5, 3))
-    np.testing.assert_allclose(layer(x).data, x @ layer.weight.data + layer.bias.data)
+    np.testing.assert_allclose(layer(x).data, x @ layer.weight.data.T + layer.bias.data)
     assert layer(x[0, 0]).shape == (2,)
     assert layer([1.0, 2.0, 3.0]).shape == (2,)
 
@@ -119,7 +119,7 @@ def test_linear_float32_stays_float32_through_forward_and_backward():
     loss = mse_loss(out, np.zeros((4, 2), np.float32))
     assert loss.dtype == np.float32
     loss.backward()
-    assert layer.weight.grad.shape == (3, 2) and layer.weight.grad.dtype == np.float32
+    assert layer.weight.grad.shape == (2, 3) and layer.weight.grad.dtype == np.float32
     assert layer.bias.grad.shape == (2,) and layer.bias.grad.dtype == np.float32
     # a float64 ndarray input is cast to the layer's dtype
     assert layer(np.ones((1, 3))).dtype == np.float32
@@ -130,7 +130,7 @@ def test_linear_rejects_mismatched_input_naming_both_shapes():
     layer = Linear(3, 2)
     with pytest.raises(ValueError, match=r"\(5, 4\)") as e:
         layer(np.ones((5, 4)))
-    assert "(3, 2)" in str(e.value) and "3" in str(e.value)
+    assert "(2, 3)" in str(e.value) and "3" in str(e.value)
     with pytest.raises(ValueError, match=r"\(\)"):
         layer(mg.Tensor(1.0))
     with pytest.raises(TypeError, match="MLP"):
@@ -144,7 +144,8 @@ def test_linear_rejects_mismatched_input_naming_both_shapes():
 def test_linear_names_itself_when_the_input_does_not_fit(bias, activation):
     layer = Linear(3, 2, bias=bias, activation=activation)
     for x in (np.ones((5, 4)), mg.Tensor(np.ones(2)), mg.Tensor(1.0)):
-        with pytest.raises(ValueError, match=r"Linear\(3, 2.*expects inputs whose last dimension is 3"):
+        with pytest.raises(ValueError, match=r"Linear\(in_features=3, out_features=2.*"
+                                             r"expects inputs whose last dimension is 3"):
             layer(x)
     assert layer(np.ones((5, 3))).shape == (5, 2)
 
@@ -152,7 +153,7 @@ def test_linear_names_itself_when_the_input_does_not_fit(bias, activation):
 def test_linear_refuses_a_weight_or_activation_changed_to_something_wrong():
     layer = Linear(3, 2)
     layer.bias.data = np.zeros(5)
-    with pytest.raises(ValueError, match=r"weight \(3, 2\) float64 and bias \(5,\) float64"):
+    with pytest.raises(ValueError, match=r"weight \(2, 3\) float64 and bias \(5,\) float64"):
         layer(np.ones((4, 3)))
     layer.bias.data = np.zeros(2)
     layer.activation = "tanh"
@@ -176,7 +177,7 @@ def test_linear_relu_option_equals_linear_then_relu(bias):
     (out_p * r).sum().backward()
     for pf, pp in zip(fused.parameters(), plain.parameters()):
         np.testing.assert_array_equal(pf.grad, pp.grad)
-    assert repr(fused) == f"Linear(3, 4, bias={bias}, activation='relu')"
+    assert repr(fused) == f"Linear(in_features=3, out_features=4, bias={bias}, activation='relu')"
 
 
 def test_linear_rejects_an_unknown_activation():
@@ -278,8 +279,9 @@ def test_sequential_nested_names_repr_and_modules():
 
     assert [n for n, _ in Holder().named_parameters()][:2] == ["body.0.weight", "body.0.bias"]
     text = repr(net)
-    assert text.startswith("Sequential(\n  (0): Linear(2, 3, bias=True)\n  (1): Tanh()")
-    assert "    (0): Linear(3, 1, bias=True)" in text
+    assert text.startswith("Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n"
+                           "  (1): Tanh()")
+    assert "    (0): Linear(in_features=3, out_features=1, bias=True)" in text
     net.eval()
     assert not inner.training and not net[0].training
     assert sum(isinstance(m, Module) for m in net.modules()) == 5
@@ -304,7 +306,7 @@ def test_sequential_matches_torch_sequential():
                                torch.nn.LeakyReLU(0.1), torch.nn.Linear(4, 2)).double()
     with torch.no_grad():
         for i in (0, 2, 4):
-            tnet[i].weight.copy_(torch.tensor(net[i].weight.data.T))
+            tnet[i].weight.copy_(torch.tensor(net[i].weight.data))
             tnet[i].bias.copy_(torch.tensor(net[i].bias.data))
     x = rng.normal(size=(6, 3))
     out = net(x)
@@ -313,7 +315,7 @@ def test_sequential_matches_torch_sequential():
     (tout ** 2).sum().backward()
     np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12)
     for i in (0, 2, 4):
-        np.testing.assert_allclose(net[i].weight.grad, tnet[i].weight.grad.numpy().T, rtol=1e-10)
+        np.testing.assert_allclose(net[i].weight.grad, tnet[i].weight.grad.numpy(), rtol=1e-10)
         np.testing.assert_allclose(net[i].bias.grad, tnet[i].bias.grad.numpy(), rtol=1e-10)
 
 
@@ -337,3 +339,25 @@ def test_sequential_mlp_trains_with_hand_written_sgd():
             p.data -= 0.1 * p.grad
     final = mse_loss(net(X), y).item()
     assert final < first / 10
+
+
+@pytest.mark.parametrize("x_shape", [(3,), (5, 3), (2, 4, 3)])
+@pytest.mark.parametrize("activation", [None, "relu"])
+def test_linear_derivatives_of_first_and_second_order_for_any_batch_shape(x_shape, activation):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    layer = Linear(3, 2, seed=0, activation=activation)
+    layer.bias.data = rng.normal(size=2)
+    x = mg.Tensor(rng.normal(size=x_shape), requires_grad=True)
+
+    def f(x, w, b):
+        return (mg.tensor.linear(x, w, b, activation=activation).tanh() ** 2).sum()
+
+    assert mg.gradgradcheck(f, [x, layer.weight, layer.bias]).ok
+    (layer(x).tanh() ** 2).sum().backward()
+    tx, tw, tb = (torch.tensor(a.data, requires_grad=True) for a in (x, layer.weight, layer.bias))
+    tout = torch.nn.functional.linear(tx, tw, tb)
+    tout = torch.relu(tout) if activation else tout
+    (tout.tanh() ** 2).sum().backward()
+    for ours, ref in ((x, tx), (layer.weight, tw), (layer.bias, tb)):
+        np.testing.assert_allclose(ours.grad, ref.grad.numpy(), rtol=1e-12, atol=1e-14)

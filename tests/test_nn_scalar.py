@@ -190,8 +190,9 @@ def test_save_and_load_npz_without_pickle(tmp_path):
     assert b(x).data == a(x).data
     evil = tmp_path / "evil.npz"
     np.savez(evil, **{name: np.array([object()], dtype=object) for name in a.state_dict()})
-    with pytest.raises(ValueError, match="allow_pickle"):
+    with pytest.raises(ValueError, match="objects, not plain arrays") as e:
         b.load(evil)
+    assert "pickle" not in str(e.value)
 
 
 def test_train_eval_and_repr():

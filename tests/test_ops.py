@@ -132,8 +132,8 @@ def linear_inputs(draw):
     n, nin, nout = (draw(st.integers(1, 4)) for _ in range(3))
     seed = draw(st.integers(0, 2**16))
     rng = np.random.default_rng(seed)
-    x, w, b = rng.normal(size=(n, nin)), rng.normal(size=(nin, nout)), rng.normal(size=nout)
-    assume(np.all(np.abs(x @ w + b) > 1e-6))          # away from relu's kink
+    x, w, b = rng.normal(size=(n, nin)), rng.normal(size=(nout, nin)), rng.normal(size=nout)
+    assume(np.all(np.abs(x @ w.T + b) > 1e-6))          # away from relu's kink
     return x, w, b, rng.normal(size=(n, nout))
 
 
@@ -147,7 +147,7 @@ def test_linear_relu_matches_torch(xwbr):
     assert out.op == "linear_relu" and len(mg.autograd.topological_order([out])) == 4
     (out * r).sum().backward()
     tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    tout = torch.relu(torch.nn.functional.linear(tx, tw.T, tb))
+    tout = torch.relu(torch.nn.functional.linear(tx, tw, tb))
     (tout * torch.tensor(r)).sum().backward()
     np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-12)
     for ours, ref in ((X, tx), (W, tw), (B, tb)):
@@ -161,9 +161,9 @@ def test_linear_relu_gradients_equal_central_differences(xwbr):
     X, W, B = (mg.Tensor(a, requires_grad=True) for a in (x, w, b))
     (linear(X, W, B, activation="relu") * r).sum().backward()
     f = {
-        "x": lambda a: float(np.sum(np.maximum(a @ w + b, 0) * r)),
-        "w": lambda a: float(np.sum(np.maximum(x @ a + b, 0) * r)),
-        "b": lambda a: float(np.sum(np.maximum(x @ w + a, 0) * r)),
+        "x": lambda a: float(np.sum(np.maximum(a @ w.T + b, 0) * r)),
+        "w": lambda a: float(np.sum(np.maximum(x @ a.T + b, 0) * r)),
+        "b": lambda a: float(np.sum(np.maximum(x @ w.T + a, 0) * r)),
     }
     for name, t in (("x", X), ("w", W), ("b", B)):
         num = mg.numerical_gradient(f[name], t.data.copy(), h=1e-6)
@@ -174,7 +174,7 @@ def test_linear_relu_gradients_equal_central_differences(xwbr):
 def test_linear_relu_is_linear_then_relu_in_both_passes_and_accumulates(dtype):
     rng = np.random.default_rng(2)
     x = mg.Tensor(rng.normal(size=(5, 3)).astype(dtype), requires_grad=True)
-    w = mg.Tensor(rng.normal(size=(3, 4)).astype(dtype), requires_grad=True)
+    w = mg.Tensor(rng.normal(size=(4, 3)).astype(dtype), requires_grad=True)
     b = mg.Tensor(rng.normal(size=4).astype(dtype), requires_grad=True)
     r = rng.normal(size=(5, 4)).astype(dtype)
     fused = (linear(x, w, b, activation="relu") * r).sum()
@@ -196,7 +196,7 @@ def test_linear_relu_is_linear_then_relu_in_both_passes_and_accumulates(dtype):
 def test_linear_relu_second_derivatives_through_create_graph():
     rng = np.random.default_rng(3)
     x = mg.Tensor(rng.normal(size=(4, 3)), requires_grad=True)
-    w = mg.Tensor(rng.normal(size=(3, 2)), requires_grad=True)
+    w = mg.Tensor(rng.normal(size=(2, 3)), requires_grad=True)
     b = mg.Tensor(np.array([0.3, -0.2]), requires_grad=True)
     assert mg.gradgradcheck(lambda x, w, b: (linear(x, w, b, activation="relu") ** 2).sum(), [x, w, b]).ok
     gw, = mg.grad((linear(x, w, b, activation="relu") ** 2).sum(), [w], create_graph=True)
@@ -205,7 +205,7 @@ def test_linear_relu_second_derivatives_through_create_graph():
 
 
 def test_linear_refuses_an_unknown_activation():
-    x, w, b = mg.Tensor(np.ones((2, 3))), mg.Tensor(np.ones((3, 2))), mg.Tensor(np.zeros(2))
+    x, w, b = mg.Tensor(np.ones((2, 3))), mg.Tensor(np.ones((2, 3))), mg.Tensor(np.zeros(2))
     with pytest.raises(ValueError, match="activation must be None or 'relu', got 'tanh'"):
         linear(x, w, b, activation="tanh")
     with pytest.raises(ValueError, match=r"got \['relu'\]"):
@@ -213,7 +213,7 @@ def test_linear_refuses_an_unknown_activation():
 
 
 def test_linear_relu_forward_works_in_place_on_its_own_product_only():
-    x, w = np.ones((2, 3)), np.full((3, 2), -1.0)
+    x, w = np.ones((2, 3)), np.full((2, 3), -1.0)
     b = np.array([5.0, 1.0])
     out = ops.LINEAR_RELU.array(x, w, b)
     np.testing.assert_array_equal(out, [[2.0, 0.0], [2.0, 0.0]])
@@ -224,7 +224,7 @@ def test_linear_relu_forward_works_in_place_on_its_own_product_only():
 def test_linear_relu_under_detect_anomaly_takes_the_general_pass_with_the_same_grads():
     rng = np.random.default_rng(4)
     x = mg.Tensor(rng.normal(size=(5, 3)))
-    w = mg.Tensor(rng.normal(size=(3, 4)), requires_grad=True)
+    w = mg.Tensor(rng.normal(size=(4, 3)), requires_grad=True)
     b = mg.Tensor(rng.normal(size=4), requires_grad=True)
     linear(x, w, b, activation="relu").sum().backward()
     lean = (w.grad, b.grad)

@@ -175,7 +175,7 @@ def twins(seed: int = 0):
     mlp = mg.nn.MLP(2, [5, 1], seed=seed)
     net = Sequential(Linear(2, 5), ReLU(), Linear(5, 1))
     for layer, lin in zip(mlp.layers, (net[0], net[2])):
-        lin.weight.data = np.array([[w.data for w in n.w] for n in layer.neurons]).T
+        lin.weight.data = np.array([[w.data for w in n.w] for n in layer.neurons])
         lin.bias.data = np.array([n.b.data for n in layer.neurons])
     return mlp, net
 
@@ -378,7 +378,8 @@ def test_directions_of_a_tensor_network_are_normalised_per_output_unit():
         assert dp.shape == p.shape
         np.testing.assert_array_equal(dp, ap)
         if p.ndim == 2:
-            np.testing.assert_allclose(np.linalg.norm(dp, axis=0), np.linalg.norm(p.data, axis=0), rtol=1e-12)
+            # one row per output unit (torch's (out, in) layout)
+            np.testing.assert_allclose(np.linalg.norm(dp, axis=1), np.linalg.norm(p.data, axis=1), rtol=1e-12)
         else:
             np.testing.assert_array_equal(dp, 0.0)
 

@@ -561,32 +561,32 @@ def test_mixing_value_and_tensor_is_refused_both_ways():
         Tensor(v)
 
 
-# ---- linear: x @ W + b as one node ------------------------------------------------------------------
+# ---- linear: x @ W.T + b as one node (torch's F.linear) ---------------------------------------------
 
 @pytest.mark.parametrize("x_shape", [(4, 3), (3,), (2, 4, 3)])
 def test_linear_equals_matmul_plus_bias_in_value_and_gradient(x_shape):
     rng = np.random.default_rng(23)
-    x, W, b = rng.normal(size=x_shape), rng.normal(size=(3, 2)), rng.normal(size=2)
+    x, W, b = rng.normal(size=x_shape), rng.normal(size=(2, 3)), rng.normal(size=2)
     out = check_grads(mg.tensor.linear, [x, W, b])
     assert out.op == "linear" and len(out.parents) == 3
-    np.testing.assert_allclose(out.data, x @ W + b, rtol=1e-15)
+    np.testing.assert_allclose(out.data, x @ W.T + b, rtol=1e-15)
 
 
 def test_linear_second_derivatives():
     rng = np.random.default_rng(29)
     x = Tensor(rng.normal(size=(4, 3)), requires_grad=True)
-    W = Tensor(rng.normal(size=(3, 2)), requires_grad=True)
+    W = Tensor(rng.normal(size=(2, 3)), requires_grad=True)
     b = Tensor(rng.normal(size=2), requires_grad=True)
     assert mg.gradgradcheck(lambda x, W, b: (mg.tensor.linear(x, W, b).tanh() ** 2).sum(), [x, W, b]).ok
 
 
 def test_linear_keeps_float32_and_refuses_misfits_naming_shapes():
-    W = Tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    W = Tensor(np.ones((2, 3), np.float32), requires_grad=True)
     b = Tensor(np.zeros(2, np.float32), requires_grad=True)
     out = mg.tensor.linear(Tensor(np.ones((4, 3), np.float32)), W, b)
     out.sum().backward()
     assert out.dtype == W.grad.dtype == b.grad.dtype == np.float32
-    with pytest.raises(ValueError, match=r"\(4, 5\).*\(3, 2\)"):
+    with pytest.raises(ValueError, match=r"\(4, 5\).*\(2, 3\)"):
         mg.tensor.linear(Tensor(np.ones((4, 5))), W, b)
     with pytest.raises(ValueError, match=r"bias \(3,\)"):
         mg.tensor.linear(Tensor(np.ones((4, 3))), W, Tensor(np.zeros(3, np.float32)))

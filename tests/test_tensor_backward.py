@@ -28,7 +28,7 @@ def _params(rng, dtype=np.float64):
 def _graph(p, x):
     """A loss touching broadcasting, pass-through ops (add, reshape, transpose, getitem,
     cat) and a parameter used several times."""
-    h = linear(x, p["W"], p["b"]).relu() + p["c"] + (x @ p["W"] + p["b"])   # (5, 4) + (1, 4)
+    h = linear(x, p["W"].T, p["b"]).relu() + p["c"] + (x @ p["W"] + p["b"])   # (5, 4) + (1, 4)
     z = (h * p["s"] - p["v"]).tanh()                        # 0-d and (4,) broadcast
     parts = mg.cat([z[:2], z[2:] * p["b"]], axis=0)
     t = parts.T.reshape(-1)[::2]
@@ -141,8 +141,8 @@ ALIAS_CASES = {
     "stack": lambda a, b: mg.stack([a, b]),
     "broadcast": lambda a, b: a.broadcast_to((2, 2, 3)) + b,
     "sum_to": lambda a, b: (a.broadcast_to((4, 2, 3)) + b).sum_to((2, 3)),
-    "linear": lambda a, b: linear(a, b.T, b[:, 0]),
-    "linear_relu": lambda a, b: linear(a, b.T, b[:, 0], activation="relu"),
+    "linear": lambda a, b: linear(a, b, b[:, 0]),
+    "linear_relu": lambda a, b: linear(a, b, b[:, 0], activation="relu"),
 }
 
 
@@ -229,7 +229,7 @@ def _vjp_cases():
         if name == "matmul":
             cases.append((name, op, (m, n.T), ()))
         elif name in ("linear", "linear_relu"):
-            cases.append((name, op, (m, n.T, rng.normal(size=3)), ()))
+            cases.append((name, op, (m, n, rng.normal(size=3)), ()))
         elif len(op.vjps) == 2:
             cases.append((name, op, (m, n), ()))
             cases.append((name + " number", op, (m,), (1.5,)))

@@ -97,7 +97,7 @@ def test_loss_step_and_accuracy_match_torch(model_kind: str, name: str, labels: 
         W0, b0 = value_weights(model)
     else:
         model = mg.nn.Linear(2, nout, seed=3)
-        W0, b0 = model.weight.data.copy(), model.bias.data.copy()
+        W0, b0 = model.weight.data.T.copy(), model.bias.data.copy()   # torch's (out, in) -> (in, out)
     l2 = 1e-2
     hist = fit(model, X, y, loss=name, optimizer="sgd", lr=0.1, epochs=1, batch_size=None,
                shuffle=False, progress=False, l2=l2)
@@ -107,7 +107,7 @@ def test_loss_step_and_accuracy_match_torch(model_kind: str, name: str, labels: 
     s = torch.tensor(X) @ W + b
     loss = torch_loss(torch, name, s, y) + l2 * ((W * W).sum() + (b * b).sum())
     loss.backward()
-    W1, b1 = value_weights(model) if model_kind == "value" else (model.weight.data, model.bias.data)
+    W1, b1 = value_weights(model) if model_kind == "value" else (model.weight.data.T, model.bias.data)
 
     assert hist.loss[0] == pytest.approx(loss.item(), rel=1e-12, abs=1e-12)
     np.testing.assert_allclose(W1, (W - 0.1 * W.grad).detach().numpy(), rtol=1e-10, atol=1e-12)
@@ -124,7 +124,7 @@ def test_epoch_loss_is_the_sample_mean_whatever_the_batches(batch_size: int, see
     # lr = 0 keeps the weights, so every batching of one epoch sees the same model
     X, y = small_data("binary", n=13, seed=seed)
     net = mg.nn.Linear(2, 1, seed=seed)
-    scores = X @ net.weight.data[:, 0] + net.bias.data[0]
+    scores = X @ net.weight.data[0] + net.bias.data[0]
     expected = np.mean(np.maximum(0.0, 1.0 - (2.0 * y - 1.0) * scores))
     hist = fit(net, X, y, loss="hinge", optimizer=mg.optim.SGD(net.parameters(), lr=0.0), epochs=2,
                batch_size=batch_size, seed=seed, progress=False)
@@ -167,7 +167,7 @@ def test_callable_loss_gets_the_outputs_and_the_raw_labels(model_kind: str) -> N
 def test_mse_on_01_labels_counts_a_score_above_half_as_class_1() -> None:
     X, y = small_data("binary")
     net = mg.nn.Linear(2, 1, seed=4)
-    scores = X @ net.weight.data[:, 0] + net.bias.data[0]
+    scores = X @ net.weight.data[0] + net.bias.data[0]
     hist = fit(net, X, y, loss="mse", optimizer=mg.optim.SGD(net.parameters(), lr=0.0), epochs=1,
                progress=False)
     assert hist.accuracy[0] == float(np.mean((scores > 0.5) == (y == 1)))
@@ -389,3 +389,23 @@ def test_a_callable_loss_must_give_a_scalar_node() -> None:
         fit(mg.nn.Linear(2, 1), X, y, loss=lambda s, yb: s, batch_size=None, progress=False)
     with pytest.raises(TypeError, match="Value or a Tensor, got float"):
         fit(mg.nn.MLP(2, [4, 1]), X, y, loss=lambda s, yb: 1.0, progress=False)
+
+
+def test_fit_trains_a_dropout_network_in_train_mode_with_a_loss_module() -> None:
+    X, y = small_data("classes", n=30)
+
+    def run() -> tuple[mg.nn.Sequential, History]:
+        mg.manual_seed(0)
+        net = mg.nn.Sequential(mg.nn.Linear(2, 32, seed=0), mg.nn.ReLU(), mg.nn.Dropout(0.3),
+                               mg.nn.Linear(32, 3, seed=1))
+        net.eval()
+        return net, fit(net, X, y, loss=mg.nn.CrossEntropyLoss(), optimizer="adam", lr=0.05, epochs=25,
+                        batch_size=10, seed=0, progress=False)
+
+    net, hist = run()
+    assert net[2].training                                    # fit switched the dropout on
+    assert hist.loss[-1] < hist.loss[0] / 2
+    assert run()[1].loss == hist.loss                          # mg.manual_seed fixes the masks
+    net.eval()
+    full = mg.nn.functional.cross_entropy(net(X), y).item()
+    assert full == pytest.approx(mg.nn.functional.cross_entropy(net(X), y).item(), rel=0)

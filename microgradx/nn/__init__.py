@@ -1,12 +1,29 @@
 """Networks: the Module base, scalar MLPs (micrograd-style), tensor layers, losses.
 
+``mg.nn.functional`` (``import microgradx.nn.functional as F``) and
+``mg.nn.init`` hold torch's functional and init names.
+
 >>> import microgradx as mg
 >>> mg.nn.MLP(2, [16, 16, 1])  # doctest: +ELLIPSIS
 MLP of [...]
 """
 
+from . import functional, init
 from .init import SCHEMES, init_weights
-from .layers import LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh
+from .layers import (
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from .loss_modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, MSELoss
 from .losses import (
     accuracy,
     binary_cross_entropy,
@@ -24,4 +41,6 @@ __all__ = [
     "Linear", "Sequential", "ReLU", "Tanh", "Sigmoid", "LeakyReLU",
     "mse_loss", "hinge_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "l2", "accuracy",
+    "functional", "init", "Identity", "Flatten", "Dropout", "Softmax", "LogSoftmax",
+    "MSELoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "HingeLoss",
 ]

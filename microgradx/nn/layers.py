@@ -1,4 +1,4 @@
-"""Tensor layers: Linear, Sequential and activation modules.
+"""Tensor layers: Linear, Sequential, activations, Identity, Flatten, Dropout, (Log)Softmax.
 
 Layers take a Tensor (or an ndarray / nested list, wrapped as a Tensor that
 needs no gradient) and return a Tensor.
@@ -20,11 +20,14 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Node
+from ..random import rng_for
 from ..tensor import Tensor, _linear, _linear_op
-from .init import init_weights, make_rng
+from . import functional as F
+from .init import init_weights
 from .module import Module
 
-__all__ = ["Linear", "Sequential", "ReLU", "Tanh", "Sigmoid", "LeakyReLU"]
+__all__ = ["Linear", "Sequential", "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "Identity", "Flatten", "Dropout",
+           "Softmax", "LogSoftmax"]
 
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 
@@ -46,28 +49,31 @@ def _check_size(n: Any, name: str) -> int:
 
 
 class Linear(Module):
-    """Affine map ``x @ weight + bias`` with weight of shape (nin, nout).
+    """Affine map ``x @ weight.T + bias`` as ``torch.nn.Linear``: weight of shape (out_features, in_features).
 
     ``init``: "he" (default, for ReLU nets), "xavier" or "uniform" (micrograd's
-    U(-1, 1)); the bias starts at zero. ``dtype``: np.float64 or np.float32.
-    ``activation="relu"``: relu of the affine map, computed in the same graph
-    node (``Linear(2, 16, activation="relu")`` is ``Linear(2, 16)`` then
-    ``ReLU()`` in one node instead of two).
+    U(-1, 1)); the bias starts at zero; for torch's own init use ``mg.nn.init``
+    (e.g. ``init.kaiming_uniform_(layer.weight, a=math.sqrt(5))``).
+    ``dtype``: np.float64 or np.float32. ``activation="relu"``: relu of the
+    affine map, computed in the same graph node (``Linear(2, 16,
+    activation="relu")`` is ``Linear(2, 16)`` then ``ReLU()`` in one node
+    instead of two). The weight layout is torch's, so ``state_dict()`` loads
+    into ``torch.nn.Linear`` as it is.
 
     >>> layer = Linear(3, 2, seed=0)
     >>> layer.weight.shape, layer.bias.shape
-    ((3, 2), (2,))
+    ((2, 3), (2,))
     >>> layer(np.ones((4, 3))).shape
     (4, 2)
     >>> Linear(3, 2, activation="relu")(np.ones((4, 3))).op
     'linear_relu'
     """
 
-    def __init__(self, nin: int, nout: int, bias: bool = True, init: str = "he",
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, init: str = "he",
                  seed: int | np.random.Generator | None = None, dtype: Any = np.float64,
                  activation: str | None = None) -> None:
-        self.nin = _check_size(nin, "nin")
-        self.nout = _check_size(nout, "nout")
+        self.in_features = _check_size(in_features, "in_features")
+        self.out_features = _check_size(out_features, "out_features")
         if activation not in (None, "relu"):
             raise ValueError(f"Linear activation must be None or 'relu', got {activation!r}; "
                              "for other functions add a layer after it, e.g. Tanh()")
@@ -78,11 +84,13 @@ class Linear(Module):
             dt = None
         if dt is None or dt not in _FLOATS:
             raise TypeError(f"Linear dtype must be np.float64 or np.float32, got {dtype!r}")
-        w = init_weights((self.nin, self.nout), init, make_rng(seed))
-        self.weight = Tensor(w.astype(dt), requires_grad=True, label="weight")
-        self.bias = Tensor(np.zeros(self.nout, dt), requires_grad=True, label="bias") if bias else None
+        # drawn as (in, out) so a seed gives the same numbers as before, then stored as torch's (out, in)
+        w = init_weights((self.in_features, self.out_features), init, rng_for(seed)).T
+        self.weight = Tensor(np.ascontiguousarray(w, dtype=dt), requires_grad=True, label="weight")
+        self.bias = (Tensor(np.zeros(self.out_features, dt), requires_grad=True, label="bias")
+                     if bias else None)
 
-    def __call__(self, x: Any) -> Tensor:
+    def forward(self, x: Any) -> Tensor:
         if type(x) is not Tensor:
             x = _as_input(x, self.weight.dtype)
             if not isinstance(x, Tensor):
@@ -91,22 +99,23 @@ class Linear(Module):
         try:
             if self.bias is not None:
                 return _linear(x, self.weight, self.bias, _linear_op(self.activation))
-            out = x @ self.weight
+            out = x @ self.weight.T
         except ValueError:
             shape = x.data.shape
-            if shape and shape[-1] == self.nin:
+            if shape and shape[-1] == self.in_features:
                 raise
             raise ValueError(
-                f"{self!r} expects inputs whose last dimension is {self.nin}, got shape {x.shape} "
-                f"(weight has shape {self.weight.shape}); reshape the input to (batch, {self.nin})"
+                f"{self!r} expects inputs whose last dimension is {self.in_features}, got shape {x.shape} "
+                f"(weight has shape {self.weight.shape}); reshape the input to (batch, {self.in_features})"
             ) from None
         return out if self.activation is None else out.relu()
 
-    def __repr__(self) -> str:
+    def extra_repr(self) -> str:
         extra = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
         if self.activation is not None:
             extra += f", activation={self.activation!r}"
-        return f"Linear({self.nin}, {self.nout}, bias={self.bias is not None}{extra})"
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}{extra}")
 
 
 class Sequential(Module):
@@ -129,7 +138,7 @@ class Sequential(Module):
             setattr(self, str(i), layer)
         self._len = len(layers)
 
-    def __call__(self, x: Any) -> Any:
+    def forward(self, x: Any) -> Any:
         for i in range(self._len):
             x = getattr(self, str(i))(x)
         return x
@@ -149,23 +158,14 @@ class Sequential(Module):
             raise IndexError(f"Sequential index {index} is out of range for {self._len} layers")
         return getattr(self, str(int(index) % self._len))
 
-    def __repr__(self) -> str:
-        if not self._len:
-            return "Sequential()"
-        lines = [f"  ({i}): " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self)]
-        return "Sequential(\n" + "\n".join(lines) + "\n)"
-
 
 class _Activation(Module):
     """An elementwise function applied by name to a Tensor (or a Value)."""
 
     _method = ""
 
-    def __call__(self, x: Any) -> Node:
+    def forward(self, x: Any) -> Node:
         return getattr(_as_input(x), self._method)()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
 
 class ReLU(_Activation):
@@ -210,8 +210,116 @@ class LeakyReLU(_Activation):
             raise TypeError(f"LeakyReLU slope must be a real number, got {slope!r}")
         self.slope = float(slope)
 
-    def __call__(self, x: Any) -> Node:
+    def forward(self, x: Any) -> Node:
         return _as_input(x).leaky_relu(self.slope)
 
-    def __repr__(self) -> str:
-        return f"LeakyReLU(slope={self.slope})"
+    def extra_repr(self) -> str:
+        return f"slope={self.slope}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder, as ``torch.nn.Identity``; arguments are ignored).
+
+    >>> x = np.ones(3); Identity(54, unused="x")(x) is x
+    True
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+class Flatten(Module):
+    """Merge dimensions ``start_dim`` .. ``end_dim`` (inclusive) into one, as ``torch.nn.Flatten``.
+
+    The default keeps the batch dimension: (N, C, H, W) becomes (N, C*H*W).
+
+    >>> Flatten()(np.ones((2, 3, 4))).shape
+    (2, 12)
+    >>> Flatten(0, 1)(np.ones((2, 3, 4))).shape
+    (6, 4)
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        for name, d in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if isinstance(d, bool) or not isinstance(d, numbers.Integral):
+                raise TypeError(f"Flatten {name} must be an int, got {d!r}")
+        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
+
+    def forward(self, x: Any) -> Tensor:
+        t = _as_input(x)
+        if not isinstance(t, Tensor):
+            raise TypeError(f"Flatten needs a Tensor or an array, got {type(t).__name__}")
+        shape = t.shape
+        n = max(len(shape), 1)
+        start, end = self.start_dim, self.end_dim
+        if not (-n <= start < n and -n <= end < n):
+            raise ValueError(f"Flatten(start_dim={start}, end_dim={end}) does not fit an input of shape "
+                             f"{shape} ({len(shape)} dims); dims must lie in [{-n}, {n - 1}]")
+        start, end = start % n, end % n
+        if start > end:
+            raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} "
+                             f"for an input of shape {shape}")
+        if not shape:
+            return t.reshape((1,))
+        merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
+        return t.reshape(shape[:start] + (merged,) + shape[end + 1:])
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(Module):
+    """During training, zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    In eval mode (``model.eval()``) it passes the input through unchanged, as
+    ``torch.nn.Dropout``. The mask comes from the package's random source, so
+    ``mg.manual_seed(s)`` makes it reproducible.
+
+    >>> d = Dropout(0.5)
+    >>> d.eval()(np.ones(4)).data
+    array([1., 1., 1., 1.])
+    >>> Dropout(1.0)(np.ones(3)).data
+    array([0., 0., 0.])
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = F._check_p(p)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Softmax(Module):
+    """Softmax along ``dim``, as ``torch.nn.Softmax(dim)``.
+
+    >>> Softmax(dim=1)(np.zeros((1, 4))).data
+    array([[0.25, 0.25, 0.25, 0.25]])
+    """
+
+    def __init__(self, dim: int) -> None:
+        if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+            raise TypeError(f"Softmax dim must be an int, got {dim!r}")
+        self.dim = int(dim)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.softmax(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """log(softmax) along ``dim`` in one stable node, as ``torch.nn.LogSoftmax(dim)``.
+
+    >>> np.exp(LogSoftmax(dim=0)(np.zeros(2)).data)
+    array([0.5, 0.5])
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return F.log_softmax(x, self.dim)

@@ -1,6 +1,8 @@
 """Loss functions for Tensors and for lists of Values.
 
-Every loss is a mean over the samples. Tensor inputs give a 0-d Tensor;
+Every loss is a mean over the samples by default (``reduction="sum"`` adds
+them up, ``reduction="none"`` gives one loss per sample, as in PyTorch).
+Tensor inputs give a 0-d Tensor;
 a Value or a list of Values (the scalar MLP's outputs) gives one Value whose
 graph ends in a single ``mg.sum`` node. Targets are plain numbers/arrays
 (or Tensors/Values, which then also receive gradients).
@@ -125,22 +127,46 @@ def _check_labels(y: np.ndarray, loss: str, allowed: str) -> None:
         raise ValueError(f"{loss}: {hint}; got {np.unique(y[bad])[:5].tolist()}")
 
 
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction: Any, loss: str) -> str:
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ValueError(f"{loss}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduction
+
+
+def _reduce(per: Tensor, reduction: str) -> Tensor:
+    return per.mean() if reduction == "mean" else per.sum() if reduction == "sum" else per
+
+
+def _reduce_values(terms: list[Value], reduction: str) -> Value | list[Value]:
+    """One ``mg.sum`` node over the terms (divided by their number for the mean), or the terms."""
+    if reduction == "none":
+        return terms
+    total = vsum(terms)
+    return total / len(terms) if reduction == "mean" else total
+
+
 # ---- losses ------------------------------------------------------------------
 
-def mse_loss(pred: Any, target: Any) -> Tensor | Value:
-    """Mean squared error ``mean((pred - target) ** 2)``.
+def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Any:
+    """Mean squared error ``mean((pred - target) ** 2)`` (``reduction``: "mean", "sum" or "none").
 
     >>> mse_loss(Tensor([1.0, 3.0]), [0.0, 0.0]).item()
     5.0
+    >>> mse_loss(Tensor([1.0, 3.0]), [0.0, 0.0], reduction="none").data
+    array([1., 9.])
     """
+    reduction = _check_reduction(reduction, "mse_loss")
     if _is_scalar_face(pred):
         ps, ts = _value_pairs(pred, target, "mse_loss")
-        return vsum([(p - t) ** 2 for p, t in zip(ps, ts)]) / len(ps)
+        return _reduce_values([(p - t) ** 2 for p, t in zip(ps, ts)], reduction)
     p, t = _tensor_pair(pred, target, "mse_loss")
-    return ((p - t) ** 2).mean()
+    return _reduce((p - t) ** 2, reduction)
 
 
-def hinge_loss(scores: Any, y: Any) -> Tensor | Value:
+def hinge_loss(scores: Any, y: Any, reduction: str = "mean") -> Any:
     """SVM hinge loss ``mean(relu(1 - y * score))`` with labels y in {-1, +1} (micrograd's loss).
 
     Tensors give one ``hinge`` node (PyTorch's ``margin_ranking_loss`` against
@@ -148,17 +174,22 @@ def hinge_loss(scores: Any, y: Any) -> Tensor | Value:
 
     >>> hinge_loss(Tensor([2.0, 0.5]), [1, 1]).item()
     0.25
+    >>> hinge_loss(Tensor([2.0, 0.5]), [1, 1], reduction="sum").item()
+    0.5
     """
+    reduction = _check_reduction(reduction, "hinge_loss")
     if _is_scalar_face(scores):
         ss, ys = _value_pairs(scores, y, "hinge_loss")
         _check_labels(_data(ys), "hinge_loss", "pm1")
-        return vsum([(s * -t + 1).relu() for s, t in zip(ss, ys)]) / len(ss)
+        return _reduce_values([(s * -t + 1).relu() for s, t in zip(ss, ys)], reduction)
     s, t = _tensor_pair(scores, y, "hinge_loss")
     _check_labels(t.data, "hinge_loss", "pm1")
-    return _hinge(s, t if t.requires_grad else t.data)
+    if reduction == "mean":
+        return _hinge(s, t if t.requires_grad else t.data)
+    return _reduce((1 - t * s).relu(), reduction)
 
 
-def binary_cross_entropy(probs: Any, y: Any) -> Tensor | Value:
+def binary_cross_entropy(probs: Any, y: Any, reduction: str = "mean") -> Any:
     """``-mean(y log p + (1 - y) log(1 - p))`` for probabilities p and targets y in [0, 1].
 
     No clipping: p must lie strictly inside (0, 1) (p of exactly 0 or 1 gives
@@ -169,15 +200,18 @@ def binary_cross_entropy(probs: Any, y: Any) -> Tensor | Value:
     0.693147
     """
     name = "binary_cross_entropy"
+    reduction = _check_reduction(reduction, name)
     if _is_scalar_face(probs):
         ps, ts = _value_pairs(probs, y, name)
         _check_probs(_data(ps), name)
         _check_labels(_data(ts), name, "01")
-        return vsum([_bce_term(p, t) for p, t in zip(ps, ts)]) / len(ps)
+        return _reduce_values([_bce_term(p, t) for p, t in zip(ps, ts)], reduction)
     p, t = _tensor_pair(probs, y, name)
     _check_probs(p.data, name)
     _check_labels(t.data, name, "01")
-    return -(t * p.log() + (1 - t) * (1 - p).log()).mean()
+    if reduction == "mean":
+        return -(t * p.log() + (1 - t) * (1 - p).log()).mean()
+    return _reduce(-(t * p.log() + (1 - t) * (1 - p).log()), reduction)
 
 
 def _bce_term(p: Value, t: Any) -> Value:
@@ -197,7 +231,7 @@ def _check_probs(p: np.ndarray, loss: str) -> None:
         )
 
 
-def binary_cross_entropy_with_logits(logits: Any, y: Any) -> Tensor | Value:
+def binary_cross_entropy_with_logits(logits: Any, y: Any, reduction: str = "mean") -> Any:
     """BCE of ``sigmoid(logits)``, computed stably as ``mean(softplus(x) - y x)``.
 
     Finite for logits of any size (e.g. +-1000), where sigmoid-then-log is not.
@@ -206,16 +240,18 @@ def binary_cross_entropy_with_logits(logits: Any, y: Any) -> Tensor | Value:
     0.0
     """
     name = "binary_cross_entropy_with_logits"
+    reduction = _check_reduction(reduction, name)
     if _is_scalar_face(logits):
         xs, ts = _value_pairs(logits, y, name)
         _check_labels(_data(ts), name, "01")
-        return vsum([x.softplus() - x * t if t != 0.0 else x.softplus() for x, t in zip(xs, ts)]) / len(xs)
+        terms = [x.softplus() - x * t if t != 0.0 else x.softplus() for x, t in zip(xs, ts)]
+        return _reduce_values(terms, reduction)
     x, t = _tensor_pair(logits, y, name)
     _check_labels(t.data, name, "01")
-    return (x.softplus() - t * x).mean()
+    return _reduce(x.softplus() - t * x, reduction)
 
 
-def cross_entropy(logits: Any, targets: Any) -> Tensor:
+def cross_entropy(logits: Any, targets: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy: ``-mean(log_softmax(logits)[i, targets[i]])``.
 
     ``logits``: (N, C) Tensor; ``targets``: N integer class indices in
@@ -224,7 +260,10 @@ def cross_entropy(logits: Any, targets: Any) -> Tensor:
 
     >>> round(cross_entropy(Tensor([[0.0, 0.0]]), [1]).item(), 6)
     0.693147
+    >>> cross_entropy(Tensor([[0.0, 0.0], [0.0, 0.0]]), [1, 0], reduction="none").shape
+    (2,)
     """
+    reduction = _check_reduction(reduction, "cross_entropy")
     if _is_scalar_face(logits):
         raise TypeError("cross_entropy works on an (N, C) Tensor of logits, not on Values; "
                         "use mg.Tensor, or hinge_loss / binary_cross_entropy_with_logits for Values")
@@ -235,7 +274,10 @@ def cross_entropy(logits: Any, targets: Any) -> Tensor:
     n, c = x.shape
     if n == 0 or c == 0:
         raise ValueError(f"cross_entropy: logits of shape {x.shape} hold no samples or no classes")
-    return _nll(x.log_softmax(axis=1), _class_indices(targets, n, c))
+    idx = _class_indices(targets, n, c)
+    if reduction == "mean":
+        return _nll(x.log_softmax(axis=1), idx)
+    return _reduce(-x.log_softmax(axis=1)[np.arange(n), idx], reduction)
 
 
 def _class_indices(targets: Any, n: int, c: int) -> np.ndarray:

@@ -62,7 +62,7 @@ class Neuron(Module):
             self._wb = (*self.w, self.b)
             self._wb_gen = max([p._gen for p in self._wb])
 
-    def __call__(self, x: Sequence[Any]) -> Value:
+    def forward(self, x: Sequence[Any]) -> Value:
         xs = values(x)
         if len(xs) != len(self.w):
             raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(xs)}")
@@ -83,7 +83,7 @@ class Layer(Module):
         w = init_weights((nin, nout), init, rng)
         self.neurons = [Neuron(nin, nonlin, _w=w[:, j]) for j in range(nout)]
 
-    def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
+    def forward(self, x: Sequence[Any]) -> Value | list[Value]:
         xs = values(x)
         nin = len(self.neurons[0].w)
         if len(xs) != nin:
@@ -125,7 +125,7 @@ class MLP(Module):
             for i in range(len(nouts))
         ]
 
-    def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
+    def forward(self, x: Sequence[Any]) -> Value | list[Value]:
         for layer in self.layers:
             x = layer(x)
             if isinstance(x, Value):
