@@ -275,7 +275,7 @@ def grad(outputs: Node | Sequence[Node], inputs: Node | Sequence[Node], grad_out
     if unused and not allow_unused:
         raise ValueError(f"input {unused[0]!r} was not used to compute the outputs; "
                          "pass allow_unused=True to get None for it")
-    return tuple(g if g is None or create_graph else x._lift(g, detached=True) for x, g in zip(ins, found))
+    return tuple(None if g is None else x._lift(g, detached=not create_graph) for x, g in zip(ins, found))
 
 
 Step = namedtuple("Step", "node input index upstream local contribution")

@@ -115,12 +115,15 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
 
+SOFTPLUS_THRESHOLD = 20.0    # above it softplus(x) is x, exactly: PyTorch's default
+
+
 def _softplus(x: float) -> float:
-    return math.log1p(math.exp(-abs(x))) + (x if x > 0.0 else 0.0)
+    return x if x > SOFTPLUS_THRESHOLD else math.log1p(math.exp(x))
 
 
 def _softplus_array(x: np.ndarray) -> np.ndarray:
-    return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
+    return np.where(x > SOFTPLUS_THRESHOLD, x, np.log1p(np.exp(np.minimum(x, SOFTPLUS_THRESHOLD))))
 
 
 def _div(a: float, b: float) -> float:
@@ -132,6 +135,9 @@ def _div(a: float, b: float) -> float:
 
 
 def _pow(a: float, b: float) -> float:
+    if b == 0.5 or b == -0.5:            # sqrt and 1/sqrt, as NumPy and PyTorch take these exponents
+        r = _sqrt(a)
+        return r if b > 0 else _div(1.0, r)
     try:
         r = a**b
     except (ZeroDivisionError, OverflowError):
@@ -144,6 +150,8 @@ def _pow(a: float, b: float) -> float:
 
 def _array_pow(a: np.ndarray, b: Any) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
+        if type(b) is float and b == -0.5:      # 1/sqrt, as PyTorch takes this exponent
+            return np.true_divide(1.0, np.sqrt(a))
         return np.power(a, b)
 
 
@@ -171,18 +179,32 @@ def div(a: Any, b: Any) -> Any:
 
 
 def power(a: Any, b: Any) -> Any:
-    """a ** b with IEEE results (inf/nan) for Python floats too."""
+    """a ** b on raw numbers (IEEE results: inf/nan, never an exception) and on graph nodes."""
+    if not (_is_raw(a) and _is_raw(b)):
+        return a**b
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return _array_pow(a, b)
+    return _pow(float(a), float(b))
+
+
+def _sin(x: float) -> float:
     try:
-        r = a**b
-    except (ZeroDivisionError, OverflowError):
-        return _pow(float(a), float(b))
-    return _pow(a, b) if type(r) is complex else r
+        return math.sin(x)
+    except ValueError:                   # sin(inf) is nan, as in NumPy and PyTorch
+        return math.nan
+
+
+def _cos(x: float) -> float:
+    try:
+        return math.cos(x)
+    except ValueError:
+        return math.nan
 
 
 exp = _dispatch("exp", _exp, np.exp)
 log = _dispatch("log", _log, _array_log)
-sin = _dispatch("sin", math.sin, np.sin)
-cos = _dispatch("cos", math.cos, np.cos)
+sin = _dispatch("sin", _sin, np.sin)
+cos = _dispatch("cos", _cos, np.cos)
 sigmoid = _dispatch("sigmoid", _sigmoid, _sigmoid_array)
 
 
@@ -195,7 +217,7 @@ def sign(x: Any) -> Any:
     """+1, 0 or -1 elementwise, as data (never part of a graph)."""
     x = data_of(x)
     if isinstance(x, np.ndarray):
-        return np.sign(x)
+        return (x > 0).astype(x.dtype) - (x < 0)      # 0 at nan, as torch.sgn (np.sign gives nan)
     return (x > 0) - (x < 0) + 0.0
 
 
@@ -212,6 +234,33 @@ def step(x: Any, slope: float = 0.0) -> Any:
             return x > 0 if raw else (x > 0).astype(x.dtype)
         return np.where(x > 0, 1.0, slope).astype(x.dtype)
     return 1.0 if x > 0 else slope
+
+
+def not_le0(x: Any) -> Any:
+    """Where relu passes its gradient: not (x <= 0), so x > 0 or nan (PyTorch's threshold rule)."""
+    x = data_of(x)
+    return np.logical_not(x <= 0) if isinstance(x, np.ndarray) else not x <= 0.0
+
+
+def keep(mask: Any, g: Any) -> Any:
+    """``g`` where ``mask`` holds, else 0: a select, not a product, so an inf or nan in ``g``
+    stays out where masked (as PyTorch's ``where``). Runs on raw numbers and graph nodes.
+
+    >>> keep(False, math.inf), keep(np.array([True, False]), np.array([2.0, math.nan])).tolist()
+    (0.0, [2.0, 0.0])
+    """
+    if type(g) is float or type(g) is int:
+        return g if mask else 0.0
+    if _is_raw(g):
+        return np.where(mask, g, np.zeros((), np.result_type(g)))
+    return g._keep(mask)
+
+
+def choose(mask: Any, a: Any, b: Any) -> Any:
+    """``a`` where ``mask`` holds, else ``b`` (a select, as :func:`keep`), on raw numbers and nodes."""
+    if _is_raw(a) and _is_raw(b):
+        return (a if mask else b) if not isinstance(mask, np.ndarray) else np.where(mask, a, b)
+    return keep(mask, a) + keep(np.logical_not(mask), b)
 
 
 def _node_method(name: str, raw_fn: Callable) -> Callable:
@@ -320,25 +369,20 @@ DIV = Op("div", _div, _array_div,
 
 
 def _pow_vjp_base(g: Any, y: Any, a: Any, b: Any) -> Any:
-    """g * b * a**(b-1); 0 where b == 0 (a**0 is constant, even at a = 0, as PyTorch)."""
-    d = g * b * power(a, b - 1)
-    if type(d) is float:
-        return 0.0 if b == 0 else d
-    if isinstance(d, np.ndarray) and np.any(np.equal(b, 0)):
-        return np.where(np.equal(b, 0), 0, d).astype(d.dtype, copy=False)
-    return d
+    """g * b * a**(b-1), and 0 where b == 0 (a**0 is constant, even at a = 0): PyTorch's
+    ``where(b == 0, 0, g * b * a**(b-1))``, so the whole product is masked. A number
+    exponent of 0 gives a constant zero, as PyTorch's ``x ** 0``."""
+    if type(b) in (float, int) and b == 0:
+        d = data_of(a)
+        return np.zeros_like(d) if isinstance(d, np.ndarray) else 0.0
+    return keep(np.not_equal(data_of(b), 0), g * b * power(a, b - 1))
 
 
 def _pow_vjp_exponent(g: Any, y: Any, a: Any, b: Any) -> Any:
-    """g * a**b * log(a); 0 where a == 0 and b >= 0 (a**b is 0 or 1 there, as PyTorch)."""
-    d = g * y * log(a)
-    if type(d) is float:
-        return 0.0 if a == 0 and b >= 0 else d
-    if isinstance(d, np.ndarray):
-        at_zero = np.equal(a, 0) & np.greater_equal(b, 0)
-        if np.any(at_zero):
-            return np.where(at_zero, 0, d).astype(d.dtype, copy=False)
-    return d
+    """g * (a**b * log(a)), the local part 0 where a == 0 and b >= 0 (a**b is 0 or 1 there),
+    as PyTorch's ``g * where(a == 0 & b >= 0, 0, y * log(a))``."""
+    ad, bd = data_of(a), data_of(b)
+    return g * keep(np.logical_not(np.equal(ad, 0) & np.greater_equal(bd, 0)), y * log(a))
 
 
 POW = Op("pow", _pow, _array_pow, (_pow_vjp_base, _pow_vjp_exponent), symbol="**")
@@ -352,14 +396,15 @@ LOG = Op("log", _log, _array_log, (lambda g, y, x: div(g, x),))
 SQRT = Op("sqrt", _sqrt, _array_sqrt, (lambda g, y, x: div(g * 0.5, y),))
 TANH = Op("tanh", math.tanh, np.tanh, (lambda g, y, x: g * (1 - y * y),))
 SIGMOID = Op("sigmoid", _sigmoid, _sigmoid_array, (lambda g, y, x: g * y * (1 - y),))
-RELU = Op("relu", lambda x: x if x > 0.0 else 0.0, lambda x: np.maximum(x, 0),
-          (lambda g, y, x: g * step(x),))
+RELU = Op("relu", lambda x: 0.0 if x <= 0.0 else x, lambda x: np.maximum(x, 0),
+          (lambda g, y, x: keep(not_le0(x), g),))
 LEAKY_RELU = Op("leaky_relu", lambda x, s: x if x > 0.0 else s * x,
                 lambda x, s: np.where(x > 0, x, s * x),
                 (lambda g, y, x, s: g * step(x, s),))
-SIN = Op("sin", math.sin, np.sin, (lambda g, y, x: g * cos(x),))
-COS = Op("cos", math.cos, np.cos, (lambda g, y, x: -g * sin(x),))
-SOFTPLUS = Op("softplus", _softplus, _softplus_array, (lambda g, y, x: g * sigmoid(x),))
+SIN = Op("sin", _sin, np.sin, (lambda g, y, x: g * cos(x),))
+COS = Op("cos", _cos, np.cos, (lambda g, y, x: -g * sin(x),))
+SOFTPLUS = Op("softplus", _softplus, _softplus_array,
+              (lambda g, y, x: choose(data_of(x) > SOFTPLUS_THRESHOLD, g, g * sigmoid(x)),))
 
 # ---- n-ary (scalar face): one node for a whole sum or dot product ----------
 
@@ -578,5 +623,8 @@ LOG_SOFTMAX = Op("log_softmax", None, _log_softmax,
 NLL = Op("nll", None, _nll_array, (_nll_vjp,))
 HINGE = Op("hinge", None, _hinge_array,
             (lambda g, y, s, t: _hinge_vjp(g, s, t, t), lambda g, y, s, t: _hinge_vjp(g, s, t, s)))
+KEEP = Op("keep", lambda x, mask: x if mask else 0.0,
+          lambda x, mask: np.where(mask, x, np.zeros((), x.dtype)),
+          (lambda g, y, x, mask: keep(mask, g),))
 CAT = Op("cat", None, None, vjp_all=_cat_vjp)
 STACK = Op("stack", None, None, vjp_all=_stack_vjp)

@@ -420,6 +420,9 @@ class Tensor(Node):
         return _make(out, (self,), ops.GETITEM, (index,))
 
     # ---- hooks used by the graph core ----------------------------------------
+    def _keep(self, mask: Any) -> Tensor:     # ops.keep on a graph node
+        return _make(ops.KEEP.array(self.data, mask), (self,), ops.KEEP, (mask,))
+
     def _seed(self, grad: Any) -> Any:
         if not self.requires_grad:
             raise ValueError(

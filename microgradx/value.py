@@ -291,6 +291,9 @@ class Value(Node):
         return f"Value(data={self.data:.6g}, grad={_fmt(self.grad)}{op}{label})"
 
     # ---- hooks used by the graph core ---------------------------------------
+    def _keep(self, mask: Any) -> Value:      # ops.keep on a graph node (a zero still flows back)
+        return _apply(ops.KEEP, self, None, bool(mask))
+
     def _seed(self, grad: Any) -> Any:
         if grad is None:
             return 1.0

@@ -214,6 +214,7 @@ CTX = {
     "reshape": ((4, 3),), "transpose": ((1, 0),), "getitem": ((slice(None), 1),),
     "scatter": ((3, 5), (slice(None), slice(1, 5))), "broadcast_to": ((2, 3, 4),),
     "sum_to": ((1, 4),), "softmax": (1,), "log_softmax": (1,), "nll": (np.array([0, 3, 3]),),
+    "keep": (np.array([[True, False, True, False]] * 3),),
 }
 
 
