@@ -9,6 +9,26 @@
 from . import data, nn, optim, plot
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import Step, backward_steps, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .factories import (
+    arange,
+    eye,
+    float32,
+    float64,
+    full,
+    full_like,
+    maximum,
+    minimum,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
+    tensor,
+    where,
+    zeros,
+    zeros_like,
+)
 from .function import Context, Function
 from .gradcheck import (
     GradcheckError,
@@ -34,4 +54,6 @@ __all__ = [
     "Value", "Tensor", "cat", "stack", "dot", "sum", "grad", "no_grad", "enable_grad", "is_grad_enabled",
     "set_grad_enabled", "Function", "Context", "AnomalyError", "detect_anomaly", "backward_steps", "Step",
     "manual_seed",
+    "tensor", "zeros", "ones", "full", "randn", "rand", "arange", "eye", "zeros_like", "ones_like",
+    "full_like", "rand_like", "randn_like", "where", "maximum", "minimum", "float32", "float64",
 ]

@@ -993,6 +993,40 @@ class Tensor(Node):
         ax = _normalize_axis(dim, self.ndim, "any")
         return _constant(np.asarray(np.any(self.data, axis=ax, keepdims=bool(keepdim))))
 
+    def _logical(self, other: Any, fn: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            other = other.data
+        if self.data.dtype != bool or np.asarray(other).dtype != bool:
+            raise TypeError(f"{fn.__name__} (& | ^) needs bool tensors (masks such as x > 0), got "
+                            f"{self.dtype} and {np.asarray(other).dtype}")
+        return _constant(np.asarray(fn(self.data, other)))
+
+    def __and__(self, other: Any) -> Tensor:
+        """Elementwise and of two masks, as PyTorch's ``&``.
+
+        >>> x = Tensor([0.5, 2.0, -1.0]); ((x > 0) & (x < 1)).tolist()
+        [True, False, False]
+        """
+        return self._logical(other, np.logical_and)
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._logical(other, np.logical_or)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return self._logical(other, np.logical_xor)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self) -> Tensor:
+        """Elementwise not of a mask, as PyTorch's ``~``.
+
+        >>> (~(Tensor([1.0, -1.0]) > 0)).tolist()
+        [False, True]
+        """
+        if self.data.dtype != bool:
+            raise TypeError(f"~ needs a bool tensor (a mask such as x > 0), got {self.dtype}")
+        return _constant(~self.data)
+
     def masked_fill(self, mask: Any, value: float) -> Tensor:
         """``value`` where ``mask`` is True, the tensor's entries elsewhere (gradient: 0 where filled).
 
@@ -1150,12 +1184,15 @@ _OPERATOR_UFUNCS = {
     "less": ("__lt__", "__gt__"), "less_equal": ("__le__", "__ge__"),
     "greater": ("__gt__", "__lt__"), "greater_equal": ("__ge__", "__le__"),
     "equal": ("__eq__", "__eq__"), "not_equal": ("__ne__", "__ne__"),
+    "bitwise_and": ("__and__", "__rand__"), "bitwise_or": ("__or__", "__ror__"),
+    "bitwise_xor": ("__xor__", "__rxor__"),
 }
 _UFUNC_METHODS = {
     "exp": "t.exp()", "log": "t.log()", "sqrt": "t.sqrt()", "tanh": "t.tanh()", "sin": "t.sin()",
     "cos": "t.cos()", "absolute": "abs(t)", "negative": "-t", "maximum": "mg.maximum(a, b)",
     "minimum": "mg.minimum(a, b)", "clip": "t.clamp(min, max)", "square": "t * t or t.pow(2)",
-    "reciprocal": "1 / t", "positive": "t",
+    "reciprocal": "1 / t", "positive": "t", "logical_and": "a & b", "logical_or": "a | b",
+    "logical_not": "~t", "bitwise_and": "a & b", "bitwise_or": "a | b", "invert": "~t",
 }
 
 

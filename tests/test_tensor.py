@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import microgradx as mg
+from microgradx.tensor import linear  # mg.tensor is the factory function, as torch.tensor
 
 Tensor, Value = mg.Tensor, mg.Value
 RTOL = ATOL = 1e-6
@@ -568,7 +569,7 @@ def test_mixing_value_and_tensor_is_refused_both_ways():
 def test_linear_equals_matmul_plus_bias_in_value_and_gradient(x_shape):
     rng = np.random.default_rng(23)
     x, W, b = rng.normal(size=x_shape), rng.normal(size=(3, 2)), rng.normal(size=2)
-    out = check_grads(mg.tensor.linear, [x, W, b])
+    out = check_grads(linear, [x, W, b])
     assert out.op == "linear" and len(out.parents) == 3
     np.testing.assert_allclose(out.data, x @ W + b, rtol=1e-15)
 
@@ -578,23 +579,23 @@ def test_linear_second_derivatives():
     x = Tensor(rng.normal(size=(4, 3)), requires_grad=True)
     W = Tensor(rng.normal(size=(3, 2)), requires_grad=True)
     b = Tensor(rng.normal(size=2), requires_grad=True)
-    assert mg.gradgradcheck(lambda x, W, b: (mg.tensor.linear(x, W, b).tanh() ** 2).sum(), [x, W, b]).ok
+    assert mg.gradgradcheck(lambda x, W, b: (linear(x, W, b).tanh() ** 2).sum(), [x, W, b]).ok
 
 
 def test_linear_keeps_float32_and_refuses_misfits_naming_shapes():
     W = Tensor(np.ones((3, 2), np.float32), requires_grad=True)
     b = Tensor(np.zeros(2, np.float32), requires_grad=True)
-    out = mg.tensor.linear(Tensor(np.ones((4, 3), np.float32)), W, b)
+    out = linear(Tensor(np.ones((4, 3), np.float32)), W, b)
     out.sum().backward()
     assert out.dtype == W.grad.dtype == b.grad.dtype == np.float32
     with pytest.raises(ValueError, match=r"\(4, 5\).*\(3, 2\)"):
-        mg.tensor.linear(Tensor(np.ones((4, 5))), W, b)
+        linear(Tensor(np.ones((4, 5))), W, b)
     with pytest.raises(ValueError, match=r"bias \(3,\)"):
-        mg.tensor.linear(Tensor(np.ones((4, 3))), W, Tensor(np.zeros(3, np.float32)))
+        linear(Tensor(np.ones((4, 3))), W, Tensor(np.zeros(3, np.float32)))
     with pytest.raises(ValueError, match=r"float32 and bias \(2,\) float64"):
-        mg.tensor.linear(Tensor(np.ones((4, 3))), W, Tensor(np.zeros(2)))
+        linear(Tensor(np.ones((4, 3))), W, Tensor(np.zeros(2)))
     with pytest.raises(TypeError, match="ndarray, Tensor, Tensor"):
-        mg.tensor.linear(np.ones((4, 3)), W, b)
+        linear(np.ones((4, 3)), W, b)
     for x in (Tensor(np.float32(1.0)), Tensor(np.ones(5, np.float32))):
         with pytest.raises(ValueError, match=re.escape(f"input of shape {x.shape} does not fit")):
-            mg.tensor.linear(x, W, b)
+            linear(x, W, b)
