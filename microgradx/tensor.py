@@ -409,7 +409,7 @@ class Tensor(Node):
 
     # ---- reductions ----------------------------------------------------------
     def _reduce(self, op: ops.Op, axis: Any, keepdims: bool) -> Tensor:
-        ax = _normalize_axis(axis, self.ndim, op.name)
+        ax = _normalize_axis(axis, self.ndim, op.symbol)
         if self.size == 0 and op in (ops.MAX, ops.MIN):
             raise ValueError(f"{op.name}() of an empty tensor (shape {self.shape}) has no value")
         return _make(op.array(self.data, ax, bool(keepdims)), (self,), op, (ax, bool(keepdims)))
@@ -666,7 +666,7 @@ class Tensor(Node):
         >>> Tensor(np.ones((2, 3))).unsqueeze(1).shape, Tensor(np.ones((2, 3))).unsqueeze(-1).shape
         ((2, 1, 3), (2, 3, 1))
         """
-        d = _one_dim(dim, self.ndim + 1, "unsqueeze")
+        d = _one_dim(dim, self.ndim + 1, "unsqueeze", self.ndim)
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def squeeze(self, dim: int | tuple | None = None) -> Tensor:
@@ -1196,12 +1196,13 @@ _UFUNC_METHODS = {
 }
 
 
-def _one_dim(d: Any, ndim: int, op: str) -> int:
+def _one_dim(d: Any, ndim: int, op: str, tensor_ndim: int | None = None) -> int:
     """One dim index in ``[-ndim, ndim)`` as a non-negative int (an IndexError otherwise, as PyTorch)."""
     if isinstance(d, bool) or not isinstance(d, numbers.Integral):
         raise TypeError(f"{op}: a dim must be an int, got {type(d).__name__} {d!r}")
     if not -max(ndim, 1) <= d < max(ndim, 1):
-        raise _DimError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims "
+        shown = ndim if tensor_ndim is None else tensor_ndim
+        raise _DimError(f"{op}: dim {d} is out of range for a tensor with {shown} dims "
                         f"(use {-max(ndim, 1)} to {max(ndim, 1) - 1})")
     return int(d) % max(ndim, 1)
 
