@@ -352,10 +352,16 @@ class Tensor(Node):
         return bool(self.data.reshape(()))
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._number("float"))
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._number("int"))
+
+    def _number(self, what: str) -> Any:
+        if self.requires_grad:           # math.exp(t), float(t): never a silent end of the graph
+            raise TypeError(f"{what}() of a Tensor that requires grad would drop its gradient; use "
+                            ".item() for the number, or Tensor methods (t.exp(), ...) to stay in the graph")
+        return self.item()
 
     def __index__(self) -> int:
         if self.data.dtype.kind not in "iu" or self.data.size != 1:
@@ -410,7 +416,7 @@ class Tensor(Node):
     # ---- reductions ----------------------------------------------------------
     def _reduce(self, op: ops.Op, axis: Any, keepdims: bool) -> Tensor:
         ax = _normalize_axis(axis, self.ndim, op.symbol)
-        if self.size == 0 and op in (ops.MAX, ops.MIN):
+        if self.data.size == 0 and op in (ops.MAX, ops.MIN):
             raise ValueError(f"{op.name}() of an empty tensor (shape {self.shape}) has no value")
         return _make(op.array(self.data, ax, bool(keepdims)), (self,), op, (ax, bool(keepdims)))
 
@@ -425,7 +431,8 @@ class Tensor(Node):
         array([[3.],
                [7.]])
         """
-        axis, keepdims = _aliases("sum", axis, dim, keepdims, keepdim)
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _aliases("sum", axis, dim, keepdims, keepdim)
         return self._reduce(ops.SUM_AXIS, axis, keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
@@ -435,7 +442,8 @@ class Tensor(Node):
         >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).mean(dim=0).data
         array([2., 3.])
         """
-        axis, keepdims = _aliases("mean", axis, dim, keepdims, keepdim)
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _aliases("mean", axis, dim, keepdims, keepdim)
         ax = _normalize_axis(axis, self.ndim, "mean")
         count = self.data.size if ax is None else int(np.prod([self.shape[a] for a in ax]))
         return self.sum(ax, keepdims) * (1.0 / max(count, 1))
@@ -451,7 +459,8 @@ class Tensor(Node):
         >>> x.max().backward(); x.grad
         array([0. , 0.5, 0.5])
         """
-        axis, keepdims = _aliases("max", axis, dim, keepdims, keepdim)
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _aliases("max", axis, dim, keepdims, keepdim)
         return self._reduce(ops.MAX, axis, keepdims)
 
     def min(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
@@ -461,7 +470,8 @@ class Tensor(Node):
         >>> Tensor([[1.0, 5.0], [3.0, 4.0]]).min(dim=1).data
         array([1., 3.])
         """
-        axis, keepdims = _aliases("min", axis, dim, keepdims, keepdim)
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _aliases("min", axis, dim, keepdims, keepdim)
         return self._reduce(ops.MIN, axis, keepdims)
 
     def softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
@@ -470,7 +480,8 @@ class Tensor(Node):
         >>> Tensor([0.0, 0.0]).softmax(dim=0).data
         array([0.5, 0.5])
         """
-        axis, _ = _aliases("softmax", axis, dim, None, None)
+        if dim is not None:
+            axis, _ = _aliases("softmax", axis, dim, None, None)
         (ax,) = _normalize_axis(-1 if axis is None else axis, self.ndim, "softmax") or (0,)
         return self._unary(ops.SOFTMAX, ax)
 
@@ -480,7 +491,8 @@ class Tensor(Node):
         >>> Tensor([0.0, 0.0]).log_softmax(dim=-1).exp().data
         array([0.5, 0.5])
         """
-        axis, _ = _aliases("log_softmax", axis, dim, None, None)
+        if dim is not None:
+            axis, _ = _aliases("log_softmax", axis, dim, None, None)
         (ax,) = _normalize_axis(-1 if axis is None else axis, self.ndim, "log_softmax") or (0,)
         return self._unary(ops.LOG_SOFTMAX, ax)
 

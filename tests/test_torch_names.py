@@ -478,7 +478,11 @@ def test_bool_of_a_tensor_follows_torch():
     with pytest.raises(RuntimeError, match="ambiguous"):
         if Tensor([1.0, 2.0]) == Tensor([1.0, 2.0]):
             pass
-    assert float(Tensor([[2.5]])) == 2.5 and int(Tensor([3.0])) == 3
+    assert float(Tensor([[2.5]])) == 2.5 and int(Tensor([3.0])) == 3 and math.exp(Tensor(0.0)) == 1.0
+    with pytest.raises(TypeError, match=r"drop its gradient.*\.item\(\)"):
+        math.exp(Tensor(0.0, requires_grad=True))
+    with pytest.raises(TypeError, match=r"int\(\) of a Tensor that requires grad"):
+        int(Tensor(1.0, requires_grad=True))
 
 
 def test_tensors_stay_hashable_by_identity():
