@@ -17,6 +17,26 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .factories import (
+    arange,
+    eye,
+    float32,
+    float64,
+    full,
+    full_like,
+    maximum,
+    minimum,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
+    tensor,
+    where,
+    zeros,
+    zeros_like,
+)
 from .fast import use_fast_paths
 from .function import Context, Function
 from .gradcheck import (
@@ -43,4 +63,6 @@ __all__ = [
     "Value", "Tensor", "cat", "stack", "dot", "sum", "grad", "no_grad", "enable_grad", "is_grad_enabled",
     "set_grad_enabled", "Function", "Context", "AnomalyError", "detect_anomaly", "backward_steps", "Step",
     "manual_seed", "use_fast_paths",
+    "tensor", "zeros", "ones", "full", "randn", "rand", "arange", "eye", "zeros_like", "ones_like",
+    "full_like", "rand_like", "randn_like", "where", "maximum", "minimum", "float32", "float64",
 ]

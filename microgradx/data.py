@@ -3,7 +3,9 @@
 Every generator returns ``(X, y)``: ``X`` a float64 array of shape ``(n, d)``,
 ``y`` int64 class indices of shape ``(n,)``. Each takes ``seed`` (an int, a
 ``np.random.Generator`` or None) and draws everything from
-``np.random.default_rng(seed)``, so the same seed gives the same data.
+``np.random.default_rng(seed)``, so the same seed gives the same data; with
+``seed=None`` from the package's random source, which ``mg.manual_seed``
+seeds (as ``torch.manual_seed`` does).
 
 >>> X, y = make_moons(100, noise=0.1, seed=0)
 >>> X.shape, y.shape, sorted(set(y.tolist()))
@@ -20,6 +22,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
+
+from .random import generator, rng_for
 
 __all__ = [
     "make_moons", "make_circles", "make_spiral", "make_blobs", "make_xor", "to_pm1",
@@ -73,7 +77,7 @@ def make_moons(
     """
     n = _check_int("n", n, 2, "one point per moon")
     noise = _check_noise("noise", noise)
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     n_out = n // 2
     n_in = n - n_out
     t_out = np.linspace(0.0, np.pi, n_out)
@@ -113,7 +117,7 @@ def make_circles(
             f"factor is the inner radius over the outer one and must be in [0, 1), "
             f"got factor={factor!r}"
         )
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     n_out = n // 2
     n_in = n - n_out
     t_out = np.linspace(0.0, 2.0 * np.pi, n_out, endpoint=False)
@@ -148,7 +152,7 @@ def make_spiral(
     n_per_class = _check_int("n_per_class", n_per_class, 1)
     classes = _check_int("classes", classes, 2)
     noise = _check_noise("noise", noise)
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     r = np.tile(np.linspace(0.0, 1.0, n_per_class), classes)
     t = np.concatenate([np.linspace(j * 4.0, (j + 1) * 4.0, n_per_class) for j in range(classes)])
     t = t + noise * rng.standard_normal(t.shape)
@@ -178,7 +182,7 @@ def make_blobs(
     [5.0, 5.0]
     """
     std = _check_noise("std", std)
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
         k = _check_int("centers", centers, 1)
         d = 2 if dim is None else _check_int("dim", dim, 1)
@@ -221,7 +225,7 @@ def make_xor(
     """
     n = _check_int("n", n, 4, "one point per cluster")
     noise = _check_noise("noise", noise)
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed)
     corners = np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, -1.0], [-1.0, 1.0]])
     counts = np.full(4, n // 4)
     counts[: n % 4] += 1
@@ -253,7 +257,9 @@ class DataLoader:
     One pass over the loader is one epoch, covering every sample once (the
     last, smaller batch is dropped when ``drop_last``). With ``shuffle``,
     every new ``iter()`` draws a fresh order from one generator seeded here,
-    so the sequence of epochs is the same for the same ``seed``. ``len()``
+    so the sequence of epochs is the same for the same ``seed``; with
+    ``seed=None`` from the package's random source at that moment (see
+    ``mg.manual_seed``). ``len()``
     is the number of batches in an epoch. Batches are copies: changing one
     leaves ``X`` as it was.
 
@@ -292,7 +298,7 @@ class DataLoader:
                 f"drop_last=True with batch_size={self.batch_size} > {len(self.X)} samples "
                 f"leaves no batch at all; lower batch_size or set drop_last=False"
             )
-        self._rng = np.random.default_rng(seed)
+        self._rng = None if seed is None else np.random.default_rng(seed)
 
     @property
     def n_samples(self) -> int:
@@ -307,7 +313,10 @@ class DataLoader:
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray] | np.ndarray]:
         # The order is drawn here, not on the first next(), so epochs follow iter() calls.
         n = self.n_samples
-        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        if self.shuffle:
+            order = (generator() if self._rng is None else self._rng).permutation(n)
+        else:
+            order = np.arange(n)
         return self._batches(order)
 
     def _batches(self, order: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray] | np.ndarray]:

@@ -325,6 +325,9 @@ def _broadcast_array(x: Any, shape: tuple) -> np.ndarray:
 broadcast_to = _node_method("broadcast_to", _broadcast_array)
 sum_to = _node_method("sum_to", _sum_to_array)
 scatter = _node_method("_scatter", _scatter_array)
+permute = _node_method("permute", np.transpose)
+cast = _node_method("to", lambda x, dtype: x.astype(dtype))
+masked_fill = _node_method("masked_fill", lambda x, mask, value: np.where(mask, value, x))
 
 
 # ---- elementwise binary ----------------------------------------------------
@@ -609,7 +612,7 @@ MIN = Op("min", None, lambda x, axis, keepdims: x.min(axis=axis, keepdims=keepdi
 RESHAPE = Op("reshape", None, lambda x, shape: x.reshape(shape),
              (lambda g, y, x, shape: g.reshape(x.shape),))
 TRANSPOSE = Op("transpose", None, lambda x, axes: x.transpose(axes),
-               (lambda g, y, x, axes: g.transpose(tuple(np.argsort(axes))),))
+               (lambda g, y, x, axes: permute(g, tuple(np.argsort(axes))),))
 GETITEM = Op("getitem", None, lambda x, index: x[index],
              (lambda g, y, x, index: scatter(g, x.shape, index),), symbol="[]")
 SCATTER = Op("scatter", None, _scatter_array, (lambda g, y, x, shape, index: g[index],))
@@ -628,3 +631,55 @@ KEEP = Op("keep", lambda x, mask: x if mask else 0.0,
           (lambda g, y, x, mask: keep(mask, g),))
 CAT = Op("cat", None, None, vjp_all=_cat_vjp)
 STACK = Op("stack", None, None, vjp_all=_stack_vjp)
+
+
+# ---- tensor face: PyTorch's clamp, maximum/minimum, where, cast, vector norm --------------
+
+def _clamp_vjp(g: Any, y: Any, x: Any, lo: Any, hi: Any) -> Any:
+    """``g`` where ``lo <= x <= hi`` (both ends included, as PyTorch), else 0 (nan x: 0)."""
+    xd = data_of(x)
+    inside = np.ones(xd.shape, bool)
+    if lo is not None:
+        inside &= xd >= lo
+    if hi is not None:
+        inside &= xd <= hi
+    return masked_fill(g, ~inside, 0.0)
+
+
+def _extreme_vjp(g: Any, a: Any, b: Any, loses: Callable) -> Any:
+    """Gradient of one input of maximum/minimum: ``g``, halved at ties, 0 where it ``loses``."""
+    ad, bd = data_of(a), data_of(b)
+    half = np.where(ad == bd, 0.5, 1.0).astype(np.result_type(data_of(g)), copy=False)
+    return masked_fill(g * half, loses(ad, bd), 0.0)
+
+
+def _norm_array(x: np.ndarray, p: float, axis: tuple | None, keepdims: bool) -> np.ndarray:
+    if p == 2:
+        return np.sqrt(np.add.reduce(x * x, axis=axis, keepdims=keepdims))
+    return np.add.reduce(np.abs(x) ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
+
+
+def _norm_vjp(g: Any, y: Any, x: Any, p: float, axis: tuple | None, keepdims: bool) -> Any:
+    """PyTorch's rule: ``sign(x) |x|^(p-1) g / y^(p-1)``, and 0 where the norm ``y`` is 0."""
+    xd = data_of(x)
+    ye, ge = _expand(y, xd.shape, axis, keepdims), _expand(g, xd.shape, axis, keepdims)
+    zero = data_of(ye) == 0
+    scale = masked_fill(div(ge, masked_fill(ye, zero, 1.0) ** (p - 1)), zero, 0.0)
+    if p == 2:
+        return x * scale
+    at0 = xd == 0
+    return sign(xd) * masked_fill(masked_fill(abs(x), at0, 1.0) ** (p - 1), at0, 0.0) * scale
+
+
+CLAMP = Op("clamp", None, lambda x, lo, hi: np.clip(x, lo, hi), (_clamp_vjp,))
+MAXIMUM = Op("maximum", None, np.maximum,
+             (lambda g, y, a, b: _extreme_vjp(g, a, b, np.less),
+              lambda g, y, a, b: _extreme_vjp(g, a, b, np.greater)))
+MINIMUM = Op("minimum", None, np.minimum,
+             (lambda g, y, a, b: _extreme_vjp(g, a, b, np.greater),
+              lambda g, y, a, b: _extreme_vjp(g, a, b, np.less)))
+WHERE = Op("where", None, lambda a, b, cond: np.where(cond, a, b),
+           (lambda g, y, a, b, cond: masked_fill(g, ~cond, 0.0),
+            lambda g, y, a, b, cond: masked_fill(g, cond, 0.0)))
+CAST = Op("cast", None, lambda x, dtype: x.astype(dtype), (lambda g, y, x, dtype: cast(g, x.dtype),))
+NORM = Op("norm", None, _norm_array, (_norm_vjp,))

@@ -215,6 +215,7 @@ CTX = {
     "scatter": ((3, 5), (slice(None), slice(1, 5))), "broadcast_to": ((2, 3, 4),),
     "sum_to": ((1, 4),), "softmax": (1,), "log_softmax": (1,), "nll": (np.array([0, 3, 3]),),
     "keep": (np.array([[True, False, True, False]] * 3),),
+    "clamp": (0.8, 1.5), "cast": (np.dtype(np.float32),), "norm": (3.0, (1,), False),
 }
 
 
@@ -231,6 +232,8 @@ def _vjp_cases():
             cases.append((name, op, (m, n.T), ()))
         elif name in ("linear", "linear_relu"):
             cases.append((name, op, (m, n, rng.normal(size=3)), ()))
+        elif name == "where":
+            cases.append((name, op, (m, n), (m > n,)))
         elif len(op.vjps) == 2:
             cases.append((name, op, (m, n), ()))
             cases.append((name + " number", op, (m,), (1.5,)))

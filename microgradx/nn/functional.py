@@ -125,7 +125,7 @@ def log_softmax(x: Any, dim: int) -> Tensor:
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` as torch's ``F.linear``: weight (out_features, in_features).
 
-    With a bias this is one graph node (``mg.tensor.linear``).
+    With a bias this is one graph node (``microgradx.tensor.linear``).
 
     >>> linear(np.ones((4, 3)), Tensor(np.ones((2, 3)))).shape
     (4, 2)
