@@ -364,6 +364,15 @@ def _main(argv: list[str]) -> int:
     return 2
 
 
+def _silence_stdout() -> None:
+    """Send what is left of stdout to /dev/null, so Python's exit flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``microgradx`` command; returns the exit code.
 
@@ -386,6 +395,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:             # the reader went away (| head): nothing more to say
+        _silence_stdout()
+        return 1
     except Exception as e:
         if os.environ.get("MICROGRADX_TRACEBACK"):
             raise

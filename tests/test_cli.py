@@ -271,6 +271,19 @@ def test_ctrl_c_exits_130_with_a_short_line(capsys, monkeypatch):
     one_line_error(capsys.readouterr().err, "microgradx graph: interrupted")
 
 
+def test_a_closed_pipe_ends_quietly(capsys, monkeypatch):
+    class ClosedPipe:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert cli.main(["demo", "--list"]) == 1
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize("argv", [
     ["check", "exp(x)", "--at", "x=800"],
     ["check", "x / y", "--at", "x=1,y=0"],
