@@ -115,3 +115,34 @@ def test_installed_demo_writes_to_the_current_folder(unpacked):
     assert picture.stat().st_size > 0
     assert f"pictures are in {work / 'microgradx-demos-out'}" in proc.stdout
     assert not (site / "microgradx" / "demos" / "out").exists()
+
+
+def make_plan(target: str, tmp_path: Path) -> str:
+    """The commands `make TARGET` would run on a fresh machine (a venv that does not exist yet)."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    proc = subprocess.run(["make", "-n", target, f"VENV={tmp_path / 'venv'}"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_make_demo_installs_only_what_the_demos_need(tmp_path):
+    plan = make_plan("demo", tmp_path)
+    installs = [line for line in plan.splitlines() if "pip install" in line]
+    assert any('-e ".[plot]"' in line for line in installs)
+    assert not [line for line in installs if "torch" in line or "dev" in line]
+    assert "microgradx demo all" in plan
+
+
+def test_make_test_installs_dev_plot_and_torch(tmp_path):
+    plan = make_plan("test", tmp_path)
+    assert '-e ".[dev,plot]"' in plan
+    assert "torch==2.13.0 || echo" in plan and "PyTorch cross-checks will be skipped" in plan
+    assert "ruff check ." in plan and "-m pytest" in plan
+
+
+def test_readme_points_to_the_design_in_the_repository():
+    assert "[docs/DESIGN.md](docs/DESIGN.md)" in (ROOT / "README.md").read_text()
+    design = (ROOT / "docs" / "DESIGN.md").read_text()
+    assert design.startswith("# microgradx") and "## Public API (contract)" in design
