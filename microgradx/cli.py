@@ -76,6 +76,10 @@ def list_demos() -> list[str]:
     return sorted(p.stem for p in d.glob("*.py") if not p.stem.startswith("_")) if d.is_dir() else []
 
 
+class _DemoError(Exception):
+    """A demo file that the command cannot run (no ``main(out_dir=...)``)."""
+
+
 def _run_demo(name: str, out_dir: Path) -> None:
     """Load demos/<name>.py as a module and call its ``main(out_dir=...)``."""
     path = demo_dir() / f"{name}.py"
@@ -84,9 +88,10 @@ def _run_demo(name: str, out_dir: Path) -> None:
     sys.modules[spec.name] = module
     try:
         spec.loader.exec_module(module)
-        main = module.main
-        if "out_dir" not in inspect.signature(main).parameters:
-            raise TypeError(f"demo {name}: its main() takes no out_dir, so it cannot be told where to write")
+        main = getattr(module, "main", None)
+        if not callable(main) or "out_dir" not in inspect.signature(main).parameters:
+            raise _DemoError(f"{name} cannot be told where to write: demos/{name}.py needs a "
+                             "main(out_dir=...)")
         main(out_dir=out_dir)
     finally:
         sys.modules.pop(spec.name, None)
@@ -127,6 +132,9 @@ def run_demos(names: Sequence[str], out: str | os.PathLike[str] | None = None) -
             _run_demo(name, out_dir)
         except ImportError as e:
             print(f"microgradx demo: {name} needs a package that is not installed: {e}", file=sys.stderr)
+            return 2
+        except _DemoError as e:
+            print(f"microgradx demo: {e}", file=sys.stderr)
             return 2
     print(f"pictures are in {out_dir}")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import math
 import shutil
 import subprocess
@@ -405,6 +406,19 @@ def test_demo_out_option(tmp_path, capsys):
     assert cli.main(["demo", "moons", "--out", str(tmp_path / "pics")]) == 0
     assert (tmp_path / "pics" / "moons.png").stat().st_size > 0
     assert f"pictures are in {tmp_path / 'pics'}" in capsys.readouterr().out
+
+
+def test_every_demo_can_be_told_where_to_write():
+    for name in cli.list_demos():
+        tree = ast.parse((ROOT / "demos" / f"{name}.py").read_text())
+        (main,) = [f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == "main"]
+        assert "out_dir" in [a.arg for a in main.args.args + main.args.kwonlyargs], name
+
+
+def test_a_demo_without_out_dir_is_refused_in_one_line(installed, capsys):
+    (installed / "old_style.py").write_text("def main():\n    raise AssertionError('must not run')\n")
+    assert cli.main(["demo", "old_style"]) == 2
+    one_line_error(capsys.readouterr().err, "old_style cannot be told where to write", "main(out_dir=...)")
 
 
 def test_demo_out_that_cannot_be_a_folder_exits_2(tmp_path, capsys):
