@@ -1,21 +1,373 @@
-"""Tests for microgradx.viz in a notebook: draw_dot's Jupyter display, with and without Graphviz."""
+"""Tests for microgradx.viz: graph pictures rendered with the real Graphviz."""
 
 from __future__ import annotations
 
+import math
 import shutil
+import xml.etree.ElementTree as ET
 
 import graphviz
+import numpy as np
 import pytest
 
 import microgradx as mg
+from microgradx.viz import MAX_NODES_LIMIT, GraphvizNotFoundError, draw_dot, render_graph
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed")
 
 
-def graph() -> mg.Value:
+def f4(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def svg_nodes(svg: str) -> dict[str, ET.Element]:
+    """Graphviz node groups of an SVG, by node name."""
+    root = ET.fromstring(svg)
+    return {
+        g.find(SVG + "title").text: g
+        for g in root.iter(SVG + "g")
+        if g.get("class") == "node"
+    }
+
+
+def texts(group: ET.Element) -> list[str]:
+    return [t.text for t in group.iter(SVG + "text")]
+
+
+def all_texts(svg: str) -> list[str]:
+    return [t for g in svg_nodes(svg).values() for t in texts(g)]
+
+
+def node_svg(root: mg.Value, tmp_path, **kw) -> dict[str, ET.Element]:
+    path = render_graph(root, tmp_path / "g.svg", **kw)
+    return svg_nodes(path.read_text(encoding="utf-8"))
+
+
+def chain(n: int) -> mg.Value:
+    """A chain of exactly n Values: 0, 1, 2, ..., n-1."""
+    v = mg.Value(0.0)
+    for _ in range(n - 1):
+        v = v + 1
+    return v
+
+
+# ---- what the nodes show ----------------------------------------------------
+
+@needs_dot
+def test_value_nodes_show_label_data_and_grad(tmp_path):
     x = mg.Value(2.0, label="x")
-    y = (x * 3).tanh()
+    h = x * 3
+    y = h.tanh()
     y.backward()
-    return y
+    nodes = node_svg(y, tmp_path)
 
+    t = math.tanh(6.0)
+    x_texts = texts(nodes[str(id(x))])
+    assert "x" in x_texts
+    assert f"data {f4(2.0)}" in x_texts
+    assert f"grad {f4(3 * (1 - t * t))}" in x_texts
+    assert texts(nodes[str(id(h))]) == [f"data {f4(6.0)}", f"grad {f4(1 - t * t)}"]
+    assert texts(nodes[str(id(y))]) == [f"data {f4(t)}", f"grad {f4(1.0)}"]
+
+
+@needs_dot
+def test_op_nodes_show_symbol_and_number_parameters(tmp_path):
+    x = mg.Value(1.5, label="x")
+    w = mg.Value(0.5, label="w")
+    y = (x * 3) ** 2 + x.leaky_relu(0.25) + x ** w + x.tanh()
+    nodes = node_svg(y, tmp_path)
+    ops = {texts(g)[0] for name, g in nodes.items() if name.endswith("op")}
+    assert {"* 3", "** 2", "leaky_relu 0.25", "**", "tanh", "+"} <= ops
+    # the op sits between its input and its output
+    out = x * 3
+    src = draw_dot(out).source
+    assert f'{id(x)} -> "{id(out)}op"' in src
+    assert f'"{id(out)}op" -> {id(out)}' in src
+
+
+@needs_dot
+def test_nary_node_has_one_op_with_an_edge_per_input(tmp_path):
+    xs = [mg.Value(float(i), label=f"x{i}") for i in range(4)]
+    s = mg.sum(xs)
+    nodes = node_svg(s, tmp_path)
+    assert texts(nodes[f"{id(s)}op"]) == [mg.ops.OPS["sum"].symbol]
+    src = draw_dot(s).source
+    for x in xs:
+        assert f'{id(x)} -> "{id(s)}op"' in src
+
+
+@needs_dot
+def test_second_order_grad_shows_its_number(tmp_path):
+    x = mg.Value(2.0, label="x")
+    (x ** 3).backward(create_graph=True)
+    assert isinstance(x.grad, mg.Value)
+    assert f"grad {f4(12.0)}" in texts(node_svg(x, tmp_path)[str(id(x))])
+
+
+@needs_dot
+def test_show_grad_false_hides_grads(tmp_path):
+    x = mg.Value(2.0, label="x")
+    y = x * x
+    y.backward()
+    shown = all_texts(render_graph(y, tmp_path / "g.svg", show_grad=False).read_text())
+    assert f"data {f4(4.0)}" in shown
+    assert not any(t.startswith("grad") for t in shown)
+
+
+# ---- styles -----------------------------------------------------------------
+
+def fill(group: ET.Element) -> str:
+    return group.find(SVG + "polygon").get("fill")
+
+
+@needs_dot
+def test_leaves_parameters_and_intermediates_look_different(tmp_path):
+    w = mg.Value(-1.5, label="w")
+    b = mg.Value(0.5, label="b")
+    y = 3 - w * b           # the 3 becomes an unlabelled constant leaf
+    (const,) = [p for p in y.parents if p.label == "" and not p.parents]
+    h = y.parents[1]
+    nodes = node_svg(y, tmp_path)
+    f_param, f_leaf, f_mid = fill(nodes[str(id(w))]), fill(nodes[str(id(const))]), fill(
+        nodes[str(id(h))])
+    assert fill(nodes[str(id(b))]) == f_param
+    assert fill(nodes[str(id(y))]) == f_mid
+    assert len({f_param, f_leaf, f_mid}) == 3
+    op_group = nodes[f"{id(y)}op"]
+    assert op_group.find(SVG + "ellipse") is not None
+
+
+def red_texts(group: ET.Element) -> list[str]:
+    return [t.text for t in group.iter(SVG + "text") if t.get("fill") == "red"]
+
+
+@needs_dot
+def test_nan_grad_is_red(tmp_path):
+    x = mg.Value(-1.0, label="x")
+    y = x.sqrt()
+    y.backward()
+    assert math.isnan(x.grad)
+    ok = mg.Value(1.0, label="ok")
+    z = y + ok
+    nodes = node_svg(z, tmp_path)
+    assert red_texts(nodes[str(id(x))]) == [f"grad {f4(math.nan)}"]
+    assert red_texts(nodes[str(id(y))]) == [f"data {f4(math.nan)}"]
+    assert red_texts(nodes[str(id(ok))]) == []
+    border = nodes[str(id(x))].findall(SVG + "polygon")[-1].get("stroke")
+    assert border == "red"
+    assert nodes[str(id(ok))].findall(SVG + "polygon")[-1].get("stroke") != "red"
+
+
+@needs_dot
+def test_inf_grad_is_red(tmp_path):
+    x = mg.Value(1.0, label="x")
+    x.grad = -math.inf
+    assert red_texts(node_svg(x, tmp_path)[str(id(x))]) == [f"grad {f4(-math.inf)}"]
+
+
+# ---- big graphs ---------------------------------------------------------------
+
+@needs_dot
+def test_cut_graph_draws_nearest_nodes_and_a_note_with_the_exact_count(tmp_path):
+    n, keep = 2345, 40
+    y = chain(n)
+    shown = all_texts(render_graph(y, tmp_path / "g.svg", max_nodes=keep).read_text())
+    data = {t for t in shown if t.startswith("data")}
+    assert data == {f"data {f4(float(k))}" for k in range(n - keep, n)}
+    notes = [t for t in shown if "not drawn" in t]
+    assert len(notes) == 1
+    assert f"{n - keep:,} more nodes" in notes[0]
+    assert f"max_nodes={keep}" in notes[0]
+
+
+def test_count_is_of_distinct_nodes_not_paths():
+    a = mg.Value(0.5)
+    for _ in range(40):          # 2**40 paths, 81 distinct nodes
+        a = a * a + 0.1
+    src = draw_dot(a, max_nodes=10).source
+    assert f"{81 - 10:,} more nodes not drawn" in src
+
+
+def test_no_note_when_the_whole_graph_fits():
+    y = chain(30)
+    assert "not drawn" not in draw_dot(y, max_nodes=30).source
+    assert f"{1:,} more nodes not drawn" in draw_dot(y, max_nodes=29).source
+
+
+def test_max_nodes_over_the_limit_is_refused():
+    y = chain(10)
+    with pytest.raises(ValueError, match=str(MAX_NODES_LIMIT)):
+        draw_dot(y, max_nodes=10**4)
+    assert MAX_NODES_LIMIT < 10**4
+
+
+def test_ten_thousand_nodes_are_cut_by_default():
+    y = chain(10**4)
+    src = draw_dot(y).source
+    assert f"{10**4 - 500:,} more nodes not drawn (max_nodes=500)" in src
+    assert src.count("<TABLE") == 500
+
+
+@needs_dot
+def test_long_chain_draws_cut_without_recursion(tmp_path):
+    n = 10**5
+    y = chain(n)
+    path = render_graph(y, tmp_path / "long.svg", max_nodes=50)
+    shown = all_texts(path.read_text())
+    assert any(f"{n - 50:,} more nodes" in t for t in shown)
+    assert f"data {f4(float(n - 1))}" in shown
+
+
+# ---- files and formats --------------------------------------------------------
+
+@needs_dot
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".pdf", b"%PDF"),
+                                           (".svg", b"<?xml")])
+def test_formats_by_suffix(tmp_path, suffix, magic):
+    x = mg.Value(2.0, label="x")
+    path = render_graph(x * 2, str(tmp_path / "sub" / f"g{suffix}"))
+    assert path.suffix == suffix
+    assert path.read_bytes().startswith(magic)
+
+
+def test_dot_file_is_the_source():
+    x = mg.Value(2.0, label="x")
+    y = x * 3
+    dot = draw_dot(y, rankdir="TB")
+    assert isinstance(dot, graphviz.Digraph)
+    assert "rankdir=TB" in dot.source
+
+
+def test_dot_suffix_writes_source(tmp_path):
+    x = mg.Value(2.0, label="x")
+    y = x * 3
+    path = render_graph(y, tmp_path / "g.dot")
+    assert path.read_text(encoding="utf-8") == draw_dot(y).source
+
+
+@needs_dot
+def test_jupyter_displays_inline():
+    x = mg.Value(2.0, label="x")
+    bundle = draw_dot(x * 3)._repr_mimebundle_()
+    svg = bundle["image/svg+xml"]
+    assert "* 3" in all_texts(svg)
+
+
+def test_missing_dot_program_says_how_to_install(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    x = mg.Value(2.0, label="x")
+    y = x * 3
+    with pytest.raises(GraphvizNotFoundError) as info:
+        render_graph(y, tmp_path / "g.svg")
+    msg = str(info.value)
+    for hint in ("apt-get install graphviz", "brew install graphviz", "conda install graphviz",
+                 "https://graphviz.org/download/", ".dot"):
+        assert hint in msg
+    assert isinstance(info.value, RuntimeError)
+    assert not (tmp_path / "g.svg").exists()
+    path = render_graph(y, tmp_path / "g.dot")
+    assert f'"{id(y)}op"' in path.read_text(encoding="utf-8")
+
+
+# ---- bad input ------------------------------------------------------------------
+
+def test_bad_arguments():
+    y = chain(3)
+    with pytest.raises(TypeError, match="Value or mg.Tensor"):
+        draw_dot([1.0, 2.0])
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_dot(y, rankdir="XY")
+    for bad in (0, -5):
+        with pytest.raises(ValueError, match="at least 1"):
+            draw_dot(y, max_nodes=bad)
+    for bad in (2.5, True, "10"):
+        with pytest.raises(TypeError, match="max_nodes"):
+            draw_dot(y, max_nodes=bad)
+    with pytest.raises(TypeError, match="show_grad"):
+        draw_dot(y, show_grad="yes")
+
+
+def test_bad_paths(tmp_path):
+    y = chain(3)
+    with pytest.raises(ValueError) as info:
+        render_graph(y, tmp_path / "g.jpg")
+    for suffix in (".svg", ".png", ".pdf", ".dot"):
+        assert suffix in str(info.value)
+    with pytest.raises(ValueError) as info:
+        render_graph(y, tmp_path / "noext")
+    assert "noext" in str(info.value)
+    with pytest.raises(TypeError, match="path"):
+        render_graph(y, 42)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---- tensors ----------------------------------------------------------------------
+
+def preview(a: np.ndarray) -> str:
+    flat = [f4(v) for v in a.ravel()[:3]]
+    return "[" + ", ".join(flat) + (", …]" if a.size > 3 else "]")
+
+
+@needs_dot
+def test_tensor_nodes_show_shape_dtype_and_first_values(tmp_path):
+    tensor = pytest.importorskip("microgradx.tensor")
+    w_data = np.arange(6.0).reshape(3, 2) - 2.5
+    W = tensor.Tensor(w_data, requires_grad=True, label="W")
+    X = tensor.Tensor(np.ones((5, 3)), label="X")
+    out = (X @ W).sum()
+    out.backward()
+    nodes = node_svg(out, tmp_path)
+    w_texts = texts(nodes[str(id(W))])
+    assert w_texts[0] == "W"
+    assert f"{(3, 2)} {np.dtype(np.float64)}" in w_texts
+    assert f"data {preview(w_data)}" in w_texts
+    assert f"grad {preview(np.ones((5, 3)).T @ np.ones((5, 2)))}" in w_texts
+    assert f"data {f4(float((np.ones((5, 3)) @ w_data).sum()))}" in texts(nodes[str(id(out))])
+    assert fill(nodes[str(id(W))]) != fill(nodes[str(id(X))])
+    assert texts(nodes[f"{id(out.parents[0])}op"]) == [mg.ops.OPS["matmul"].symbol]
+
+
+@needs_dot
+def test_tensor_float32_short_and_nan(tmp_path):
+    tensor = pytest.importorskip("microgradx.tensor")
+    v = tensor.Tensor(np.array([1.0, -1.0], dtype=np.float32), requires_grad=True, label="v")
+    y = v.sqrt().sum()
+    y.backward()
+    vt = node_svg(y, tmp_path)[str(id(v))]
+    assert f"{(2,)} {np.dtype(np.float32)}" in texts(vt)
+    assert f"data {preview(np.array([1.0, -1.0]))}" in texts(vt)
+    assert red_texts(vt) == [f"grad {preview(np.array([0.5, np.nan]))}"]
+
+
+class FakeTensor(mg.autograd.Node):
+    """A stand-in with the Tensor duck type: shape, dtype, ndarray data."""
+
+    def __init__(self, data, requires_grad=False, label="", parents=()):
+        self.data, self.grad, self.label = np.asarray(data), None, label
+        self.requires_grad = requires_grad
+        self._g = None
+        mg.autograd.unlink(self)
+        if parents:
+            mg.autograd.link(self, tuple(parents), mg.ops.OPS["exp"], None)
+        self.shape, self.dtype = self.data.shape, self.data.dtype
+
+
+def test_tensor_duck_type_in_source():
+    a = FakeTensor(np.arange(10.0), requires_grad=True, label="a")
+    b = FakeTensor(np.exp(np.arange(10.0)), parents=(a,))
+    a.grad = np.full(10, np.inf)
+    src = draw_dot(b).source
+    assert f"data {preview(np.arange(10.0))}" in src
+    assert f"{(10,)} {np.dtype(np.float64)}" in src
+    assert f'<FONT COLOR="red">grad {preview(np.full(10, np.inf))}</FONT>' in src
+    assert "grad None" in src
+
+
+# ---- in a notebook without Graphviz ------------------------------------------------
 
 @pytest.fixture
 def no_dot(tmp_path, monkeypatch):
@@ -24,28 +376,24 @@ def no_dot(tmp_path, monkeypatch):
     assert shutil.which("dot") is None
 
 
-def test_without_graphviz_the_notebook_shows_how_to_install_it(no_dot):
-    dot = mg.draw_dot(graph())
+def test_notebook_without_graphviz_shows_how_to_install_it(no_dot):
+    x = mg.Value(2.0, label="x")
+    y = (x * 3).tanh()
+    y.backward()
+    dot = draw_dot(y)
     assert isinstance(dot, graphviz.Digraph)
     with pytest.raises(graphviz.ExecutableNotFound):      # what a plain Digraph shows: graphviz's error
         graphviz.Digraph(body=dot.body)._repr_mimebundle_()
     bundle = dot._repr_mimebundle_()
     assert set(bundle) == {"text/plain", "text/html"}
     text = bundle["text/plain"]
-    assert "Graphviz 'dot' program is not on PATH" in text and "apt-get install graphviz" in text
-    assert "render_graph(root, 'graph.dot')" in text
+    assert "cannot show this graph: the Graphviz 'dot' program is not on PATH" in text
+    assert "apt-get install graphviz" in text and "render_graph(root, 'graph.dot')" in text
     assert "apt-get install graphviz" in bundle["text/html"] and "&#x27;dot&#x27;" in bundle["text/html"]
     assert dot.source.startswith("digraph") and "tanh" in dot.source      # the source is still there
 
 
-def test_without_graphviz_ipython_displays_the_message(no_dot):
+def test_ipython_without_graphviz_displays_the_message(no_dot):
     formatters = pytest.importorskip("IPython.core.formatters")
-    data, _ = formatters.DisplayFormatter().format(mg.draw_dot(graph()))
+    data, _ = formatters.DisplayFormatter().format(draw_dot(mg.Value(2.0) * 3))
     assert "apt-get install graphviz" in data["text/plain"]
-
-
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed")
-def test_with_graphviz_the_notebook_shows_the_picture():
-    bundle = mg.draw_dot(graph())._repr_mimebundle_()
-    assert list(bundle) == ["image/svg+xml"]
-    assert "<svg" in bundle["image/svg+xml"] and "tanh" in bundle["image/svg+xml"]
