@@ -42,6 +42,11 @@ DEMOS_OUT = "microgradx-demos-out"
 """Where an installed package's demos put their pictures: this folder of the current directory."""
 
 
+def _one_line(error: object) -> str:
+    """An error's message on one line, however many lines it had."""
+    return " ".join(str(error).split())
+
+
 def demo_dir() -> Path:
     """The demos: shipped inside the installed package (microgradx/demos), else a checkout's demos/.
 
@@ -131,10 +136,11 @@ def run_demos(names: Sequence[str], out: str | os.PathLike[str] | None = None) -
         try:
             _run_demo(name, out_dir)
         except ImportError as e:
-            print(f"microgradx demo: {name} needs a package that is not installed: {e}", file=sys.stderr)
+            print(f"microgradx demo: {name} needs a package that is not installed: {_one_line(e)}",
+                  file=sys.stderr)
             return 2
         except _DemoError as e:
-            print(f"microgradx demo: {e}", file=sys.stderr)
+            print(f"microgradx demo: {_one_line(e)}", file=sys.stderr)
             return 2
     print(f"pictures are in {out_dir}")
     return 0
@@ -154,7 +160,7 @@ def _formula_and_point(text: str, at: str, command: str) -> tuple[Formula, dict[
         formula = parse_formula(text)
         return formula, formula.bind(parse_at(at))
     except (ValueError, TypeError) as e:
-        print(f"microgradx {command}: {e}", file=sys.stderr)
+        print(f"microgradx {command}: {_one_line(e)}", file=sys.stderr)
         return None
 
 
@@ -183,7 +189,7 @@ def check_formula(text: str, at: str, eps: float = 1e-6, atol: float = 1e-5, rto
     try:
         res = gradcheck(f, xs, eps=eps, atol=atol, rtol=rtol, raise_exception=False)
     except (ValueError, TypeError) as e:
-        print(f"microgradx check: {e}", file=sys.stderr)
+        print(f"microgradx check: {_one_line(e)}", file=sys.stderr)
         return 2
     value = f(*xs).data
     where = ", ".join(f"{n}={point[n]:g}" for n in names)
@@ -229,7 +235,7 @@ def graph_formula(text: str, at: str, output: str = "graph.svg", rankdir: str = 
     try:
         out, xs = formula.build(point)
     except (ValueError, TypeError) as e:
-        print(f"microgradx graph: {e}", file=sys.stderr)
+        print(f"microgradx graph: {_one_line(e)}", file=sys.stderr)
         return 2
     if not out.label:
         out.label = "f"
@@ -239,10 +245,10 @@ def graph_formula(text: str, at: str, output: str = "graph.svg", rankdir: str = 
     try:
         path = render_graph(out, output, rankdir=rankdir)
     except GraphvizNotFoundError as e:
-        print(f"microgradx graph: {e}", file=sys.stderr)
+        print(f"microgradx graph: {_one_line(e)}", file=sys.stderr)
         return 1
     except (ValueError, TypeError) as e:
-        print(f"microgradx graph: {e}", file=sys.stderr)
+        print(f"microgradx graph: {_one_line(e)}", file=sys.stderr)
         return 2
     except OSError as e:
         print(f"microgradx graph: cannot write {output}: {_why_not_writable(Path(output), e)}; "
@@ -409,6 +415,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:
         if os.environ.get("MICROGRADX_TRACEBACK"):
             raise
-        print(f"{command}: unexpected {type(e).__name__}: {e} (a bug? set MICROGRADX_TRACEBACK=1 to see "
-              "where, and report it)", file=sys.stderr)
+        print(f"{command}: unexpected {type(e).__name__}: {_one_line(e)} (a bug? set "
+              "MICROGRADX_TRACEBACK=1 to see where, and report it)", file=sys.stderr)
         return 2

@@ -255,6 +255,13 @@ def test_an_unexpected_error_is_one_line_and_exit_2(capsys, monkeypatch):
 
     monkeypatch.setattr(cli, "check_formula", broken)
     monkeypatch.delenv("MICROGRADX_TRACEBACK", raising=False)
+
+    def multiline(*args):
+        raise ValueError("first line\n  second line")
+
+    monkeypatch.setattr(cli, "graph_formula", multiline)
+    assert cli.main(["graph", "x", "--at", "x=1"]) == 2
+    one_line_error(capsys.readouterr().err, "unexpected ValueError: first line second line")
     assert cli.main(["check", "x", "--at", "x=1"]) == 2
     one_line_error(capsys.readouterr().err, "microgradx check: unexpected RuntimeError: boom",
                    "MICROGRADX_TRACEBACK=1")
