@@ -410,8 +410,8 @@ def test_installed_demos_are_found_in_the_package_and_write_to_the_current_folde
 
 def test_demo_out_option(tmp_path, capsys):
     pytest.importorskip("matplotlib")
-    assert cli.main(["demo", "moons", "--out", str(tmp_path / "pics")]) == 0
-    assert (tmp_path / "pics" / "moons.png").stat().st_size > 0
+    assert cli.main(["demo", "gradient_descent", "--out", str(tmp_path / "pics")]) == 0
+    assert (tmp_path / "pics" / "gradient_descent.png").stat().st_size > 0
     assert f"pictures are in {tmp_path / 'pics'}" in capsys.readouterr().out
 
 
