@@ -85,9 +85,9 @@ def draw(model: mg.nn.MLP, X: np.ndarray, y: np.ndarray, out_dir: Path = OUT) ->
     return written
 
 
-def main(steps: int = 100) -> float:
+def main(steps: int = 100, out_dir: Path = OUT) -> float:
     model, X, y, history = train(steps)
-    for path in draw(model, X, y):
+    for path in draw(model, X, y, Path(out_dir)):
         print(f"wrote {path}")
     return history[-1][1]
 

@@ -3,10 +3,17 @@
 A formula is parsed with ``ast.parse(mode="eval")`` and every node is checked
 against a whitelist before anything runs: numbers, variable names,
 ``+ - * / **``, unary ``-``/``+`` and one-argument calls of :data:`FUNCTIONS`.
-Anything else (attributes, subscripts, lambdas, strings, keywords, huge
-exponents, text longer than :data:`MAX_LENGTH`) is a ``ValueError`` naming
-the piece. Nothing is ever passed to ``eval`` or ``exec``: the graph is built
-by walking the checked tree with ``mg.Value`` variables.
+Anything else (attributes, subscripts, lambdas, strings, keywords, text
+longer than :data:`MAX_LENGTH`) is a ``ValueError`` naming the piece.
+Nothing is ever passed to ``eval`` or ``exec``: the graph is built by walking
+the checked tree with ``mg.Value`` variables.
+
+One limit holds for ``**``: an exponent is at most :data:`MAX_EXPONENT` (100)
+in size. An exponent made of numbers only (``x ** 101``, ``2 ** 2 ** 3``) is
+checked when the formula is parsed; one that uses variables (``x ** y``) when
+the formula is evaluated at a point. Where a function overflows or leaves its
+domain the result is ``inf`` or ``nan``, as in NumPy; the few math functions
+that raise instead (``sin`` of ``inf``) give a ``ValueError`` naming the call.
 
 >>> f = parse_formula("tanh(w*x + b)")
 >>> f.variables
@@ -23,19 +30,26 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from . import ops
 from .autograd import Node
 from .value import Value
 
-__all__ = ["Formula", "parse_formula", "parse_at", "FUNCTIONS", "MAX_LENGTH"]
+__all__ = ["Formula", "parse_formula", "parse_at", "FUNCTIONS", "MAX_LENGTH", "MAX_EXPONENT",
+           "NON_DIFFERENTIABLE"]
 
 FUNCTIONS = ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos", "softplus", "abs")
 """The functions a formula may call, each with one argument."""
 
+NON_DIFFERENTIABLE = {"relu": 0.0, "abs": 0.0, "sqrt": 0.0, "log": 0.0}
+"""The functions of :data:`FUNCTIONS` with a point where they have no derivative: the argument there
+(the kinks of relu and abs, the ends of the domains of sqrt and log)."""
+
 MAX_LENGTH = 500
 MAX_DEPTH = 200
 MAX_EXPONENT = 100.0
-MAX_EXPONENT_LITERAL = 1e6
+"""The largest size of an exponent of ``**``, for numbers and variables alike."""
 
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 _SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.FloorDiv: "//",
@@ -116,15 +130,11 @@ def _check_call(node: ast.Call) -> None:
 
 
 def _check_exponent(node: ast.BinOp) -> None:
-    """Huge powers would take long or overflow: bound literal and constant exponents."""
-    names = False
-    for sub in ast.walk(node.right):
-        if isinstance(sub, ast.Constant) and abs(float(sub.value)) > MAX_EXPONENT_LITERAL:
-            raise _reject(f"number {_piece(sub)} in an exponent (limit {MAX_EXPONENT_LITERAL:g})", node)
-        names = names or isinstance(sub, ast.Name)
-    if names:
-        return
-    value = _evaluate(node.right, {})
+    """An exponent made of numbers only is computed now and held to :data:`MAX_EXPONENT`."""
+    if any(isinstance(sub, ast.Name) for sub in ast.walk(node.right)):
+        return                                          # checked by _evaluate, at a point
+    with np.errstate(all="ignore"):
+        value = _evaluate(node.right, {})
     if not math.isfinite(value) or abs(value) > MAX_EXPONENT:
         raise _reject(f"exponent {_piece(node.right)} = {value:g} (at most {MAX_EXPONENT:g} in size)", node)
 
@@ -179,6 +189,36 @@ class Formula:
         if not isinstance(out, Node):   # a formula whose variables cancel out of the graph
             out = Value(out)
         return out, xs
+
+    def kinks_near(self, at: Mapping[str, float], eps: float) -> list[tuple[str, str]]:
+        """The calls that reach a point of :data:`NON_DIFFERENTIABLE` within ``eps`` of ``at``.
+
+        Each variable is moved by ``-eps`` and ``+eps`` in turn, as a central
+        difference does; a call is listed, as (function, call text), when its
+        argument lands on the function's non-differentiable point or on both
+        sides of it. There numerical and analytic derivatives may disagree.
+
+        >>> parse_formula("relu(x) + abs(y - 1)").kinks_near({"x": 1e-7, "y": 2.0}, eps=1e-6)
+        [('relu', 'relu(x)')]
+        """
+        point = self.bind(at)
+        shifted = [point] + [{**point, name: point[name] + step} for name in point for step in (-eps, eps)]
+        found = []
+        for node in _preorder(self.tree):
+            if not (isinstance(node, ast.Call) and node.func.id in NON_DIFFERENTIABLE):  # type: ignore
+                continue
+            name = node.func.id  # type: ignore[attr-defined]
+            args = []
+            for env in shifted:
+                try:
+                    with np.errstate(all="ignore"):
+                        args.append(float(_evaluate(node.args[0], env)))
+                except (ValueError, ArithmeticError):
+                    continue
+            args = [a for a in args if not math.isnan(a)]
+            if args and min(args) <= NON_DIFFERENTIABLE[name] <= max(args):
+                found.append((name, ast.unparse(node)))
+        return found
 
     def __repr__(self) -> str:
         return f"Formula({self.text!r})"
@@ -241,21 +281,58 @@ def _evaluate(node: ast.AST, env: Mapping[str, Any]) -> Any:
         return env[node.id]
     if isinstance(node, ast.UnaryOp):
         x = _evaluate(node.operand, env)
-        return -x if isinstance(node.op, ast.USub) else x
+        return _apply(node, "-", (lambda v: -v), x) if isinstance(node.op, ast.USub) else x
     if isinstance(node, ast.BinOp):
         a, b = _evaluate(node.left, env), _evaluate(node.right, env)
         op = ops.OPS[_BINARY[type(node.op)]]
+        if op.name == "pow":
+            _check_power(node, b)
         if isinstance(a, float) and isinstance(b, float):
-            return op.scalar(a, b)
-        return {"add": a.__add__, "sub": a.__sub__, "mul": a.__mul__, "div": a.__truediv__,
-                "pow": a.__pow__}[op.name](b) if isinstance(a, Node) else _reflected(op.name, a, b)
+            return _apply(node, op.symbol, op.scalar, a, b)
+        if isinstance(a, Node):
+            method = {"add": a.__add__, "sub": a.__sub__, "mul": a.__mul__, "div": a.__truediv__,
+                      "pow": a.__pow__}[op.name]
+            return _apply(node, op.symbol, method, b)
+        return _apply(node, op.symbol, _reflected, op.name, a, b)
     if isinstance(node, ast.Call):
         name = node.func.id  # type: ignore[attr-defined]
         x = _evaluate(node.args[0], env)
         if isinstance(x, float):
-            return ops.OPS[name].scalar(x)
-        return abs(x) if name == "abs" else getattr(x, name)()
+            return _apply(node, name, ops.OPS[name].scalar, x)
+        return _apply(node, name, abs if name == "abs" else (lambda v: getattr(v, name)()), x)
     raise _reject(type(node).__name__, node)  # pragma: no cover - the check rejects it first
+
+
+def _shown(x: Any) -> str:
+    """A number (or a Value's number) for a message; arrays by their shape."""
+    data = x.data if isinstance(x, Node) else x
+    if isinstance(data, np.ndarray) and data.ndim:
+        return f"an array of shape {data.shape}"
+    try:
+        return f"{float(data):g}"
+    except (TypeError, ValueError):
+        return type(data).__name__
+
+
+def _apply(node: ast.AST, what: str, fn: Any, *args: Any) -> Any:
+    """``fn(*args)``; an error on the way names the piece of the formula and its inputs."""
+    try:
+        return fn(*args)
+    except (ArithmeticError, ValueError) as e:
+        inputs = [a for a in args if not isinstance(a, str)]
+        call = (f"{what}({_shown(inputs[0])})" if len(inputs) == 1
+                else f" {what} ".join(_shown(a) for a in inputs))
+        raise ValueError(f"cannot evaluate {_piece(node)} here: {call} fails ({e}); "
+                         f"pick a point where it is defined") from None
+
+
+def _check_power(node: ast.BinOp, exponent: Any) -> None:
+    """Hold an exponent met while evaluating (numbers, Values or Tensors) to :data:`MAX_EXPONENT`."""
+    data = exponent.data if isinstance(exponent, Node) else exponent
+    size = float(np.nanmax(np.abs(np.asarray(data, dtype=float)), initial=0.0))
+    if size > MAX_EXPONENT:
+        raise ValueError(f"exponent {_piece(node.right)} is {size:g} in size, over the limit: exponents "
+                         f"of ** are at most {MAX_EXPONENT:g} in size")
 
 
 def _reflected(name: str, a: float, b: Any) -> Any:

@@ -61,14 +61,33 @@ class GraphvizNotFoundError(RuntimeError):
     """
 
 
-def _install_message(path: Path) -> str:
+def _install_message(path: Path | str) -> str:
+    what = f"draw {str(path)!r}" if isinstance(path, Path) else path
     return (
-        f"cannot draw {str(path)!r}: the Graphviz 'dot' program is not on PATH. "
+        f"cannot {what}: the Graphviz 'dot' program is not on PATH. "
         "Install Graphviz: 'apt-get install graphviz' (Debian/Ubuntu), "
         "'brew install graphviz' (macOS), 'conda install graphviz' (conda), "
         "or see https://graphviz.org/download/ . "
         "A .dot file (render_graph(root, 'graph.dot')) still writes without it."
     )
+
+
+class _Digraph(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that, shown in Jupyter without Graphviz, shows how to install it.
+
+    Jupyter shows a Digraph by running ``dot``; where it is missing, graphviz
+    raises ``ExecutableNotFound`` from inside the display machinery. This one
+    shows :func:`_install_message` instead, as text (and as HTML in a notebook).
+    """
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except graphviz.ExecutableNotFound:
+            message = _install_message("show this graph")
+            box = ('<pre style="white-space: pre-wrap; border: 1px solid #aa0000; background: #fff5f5; '
+                   'padding: 0.5em">')
+            return {"text/plain": message, "text/html": f"{box}{html.escape(message)}</pre>"}
 
 
 # ---- formatting ------------------------------------------------------------
@@ -224,7 +243,8 @@ def draw_dot(
 ) -> graphviz.Digraph:
     """The graph that computed ``root``, as a ``graphviz.Digraph``.
 
-    Shows in Jupyter as is; ``render_graph`` writes it to a file. Only the
+    Shows in Jupyter as is (without the Graphviz ``dot`` program, as the
+    message that says how to install it); ``render_graph`` writes it to a file. Only the
     ``max_nodes`` nodes nearest ``root`` are drawn (at most
     ``MAX_NODES_LIMIT``); a note says how many more there are.
 
@@ -242,7 +262,7 @@ def draw_dot(
     drawn_ids = {id(n) for n in drawn}
 
     op_style = STYLES["op"]
-    dot = graphviz.Digraph(
+    dot = _Digraph(
         graph_attr={"rankdir": rankdir},
         node_attr={"fontname": "Helvetica", "fontsize": "11"},
         edge_attr={"arrowsize": "0.7"},

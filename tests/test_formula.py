@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 
 import microgradx as mg
 from microgradx import formula as formula_module
-from microgradx.formula import FUNCTIONS, MAX_LENGTH, Formula, parse_at, parse_formula
+from microgradx.formula import (
+    FUNCTIONS,
+    MAX_EXPONENT,
+    MAX_LENGTH,
+    NON_DIFFERENTIABLE,
+    Formula,
+    parse_at,
+    parse_formula,
+)
 from microgradx.gradcheck import gradcheck
 
 
@@ -175,8 +183,9 @@ REJECTED = [
     ("x * True", "constant True"),
     ("x ** 101", "exponent '101' = 101"),
     ("x ** -200", "exponent '-200' = -200"),
-    ("x ** 1e7", "in an exponent (limit 1e+06)"),
-    ("x ** (2e6 / 1e5)", "in an exponent (limit 1e+06)"),
+    ("x ** 1e7", "= 1e+07 (at most 100 in size)"),
+    ("x ** (2e6 / 1e4)", "= 200 (at most 100 in size)"),
+    ("x ** (2 ** 101)", "exponent '101' is 101 in size"),
     ("2 ** 2 ** 2 ** 2 ** 2", "exponent '2 ** 2 ** 2 ** 2' = 65536"),
     ("x ** (10 * 11)", "exponent '10 * 11' = 110"),
     ("x // 2", "operator '//'"),
@@ -226,6 +235,63 @@ def test_accepted_edge_cases():
     assert parse_formula("x ** y ** 2").variables == ("x", "y")     # variable exponents are fine
     assert parse_formula("x" + " + x" * 120).evaluate({"x": 1.0}) == 121.0
     assert parse_formula("(-8) ** (1/3) * x").evaluate({"x": 1.0}) != parse_formula("x").evaluate({"x": 0})
+
+
+def test_one_exponent_limit_for_numbers_and_variables():
+    assert MAX_EXPONENT == 100 and "at most :data:`MAX_EXPONENT` (100)" in formula_module.__doc__
+    assert parse_formula("x ** (2e6 / 1e5)").evaluate({"x": 1.1}) == pytest.approx(1.1 ** 20)
+    f = parse_formula("x ** y")
+    assert f.evaluate({"x": 2.0, "y": 100.0}) == 2.0 ** 100
+    assert f.evaluate({"x": 2.0, "y": -100.0}) == 2.0 ** -100
+    for y in (100.5, -101.0):
+        with pytest.raises(ValueError, match=f"exponent 'y' is {abs(y):g} in size.*at most 100 in size"):
+            f.evaluate({"x": 2.0, "y": y})
+        with pytest.raises(ValueError, match="at most 100 in size"):
+            f.evaluate({"x": mg.Value(2.0), "y": mg.Value(y)})
+        with pytest.raises(ValueError, match="at most 100 in size"):
+            parse_formula(f"x ** ({y})")
+    with pytest.raises(ValueError, match="exponent 'y' is 300 in size"):
+        f.evaluate({"x": mg.Tensor([1.0, 2.0]), "y": mg.Tensor([3.0, -300.0])})
+
+
+@pytest.mark.parametrize("text, at, message", [
+    ("sin(exp(x))", {"x": 1000.0}, "cannot evaluate 'sin(exp(x))' here: sin(inf) fails (math domain error)"),
+    ("cos(x * 1e308 * 10)", {"x": 1.0}, "cannot evaluate 'cos(x * 1e+308 * 10)' here: cos(inf) fails"),
+])
+def test_a_math_function_that_raises_is_named_with_its_input(text, at, message):
+    with pytest.raises(ValueError) as info:
+        parse_formula(text).build(at)
+    assert message in str(info.value) and "pick a point" in str(info.value)
+
+
+def test_overflow_gives_inf_not_an_error():
+    out, _ = parse_formula("exp(x) * x ** 2").build({"x": 1000.0})
+    assert out.data == math.inf
+
+
+@pytest.mark.parametrize("text, at, eps, expected", [
+    ("relu(x)", {"x": 1e-7}, 1e-6, [("relu", "relu(x)")]),
+    ("relu(x)", {"x": -9e-7}, 1e-6, [("relu", "relu(x)")]),
+    ("relu(x)", {"x": 2e-6}, 1e-6, []),
+    ("abs(x)", {"x": 0.0}, 1e-6, [("abs", "abs(x)")]),
+    ("abs(x - y) + relu(y)", {"x": 1.0, "y": 1.0 + 5e-7}, 1e-6, [("abs", "abs(x - y)")]),
+    ("abs(2 * x - 1)", {"x": 0.5 + 4e-7}, 1e-6, [("abs", "abs(2 * x - 1)")]),   # the argument moves 2 eps
+    ("abs(2 * x - 1)", {"x": 0.5 + 4e-7}, 1e-7, []),
+    ("sqrt(x) + log(y)", {"x": 5e-7, "y": 1e-7}, 1e-6, [("sqrt", "sqrt(x)"), ("log", "log(y)")]),
+    ("tanh(x) * sin(x)", {"x": 0.0}, 1e-6, []),
+])
+def test_kinks_near_finds_calls_that_a_central_difference_straddles(text, at, eps, expected):
+    assert parse_formula(text).kinks_near(at, eps) == expected
+
+
+def test_non_differentiable_points_are_where_the_functions_have_no_derivative():
+    assert set(NON_DIFFERENTIABLE) <= set(FUNCTIONS)
+    for name, x0 in NON_DIFFERENTIABLE.items():
+        f = parse_formula(f"{name}(x)")
+        left, right = (f.evaluate({"x": x0 + s * 1e-9}) for s in (-1.0, 1.0))
+        middle = f.evaluate({"x": x0})
+        one_sided = [(middle - left) / 1e-9, (right - middle) / 1e-9]
+        assert not (math.isclose(*one_sided, rel_tol=1e-3)), name   # the slopes differ, or one is nan
 
 
 def test_formula_must_be_text():

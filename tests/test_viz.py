@@ -365,3 +365,35 @@ def test_tensor_duck_type_in_source():
     assert f"{(10,)} {np.dtype(np.float64)}" in src
     assert f'<FONT COLOR="red">grad {preview(np.full(10, np.inf))}</FONT>' in src
     assert "grad None" in src
+
+
+# ---- in a notebook without Graphviz ------------------------------------------------
+
+@pytest.fixture
+def no_dot(tmp_path, monkeypatch):
+    """A PATH on which there is no Graphviz 'dot' program."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert shutil.which("dot") is None
+
+
+def test_notebook_without_graphviz_shows_how_to_install_it(no_dot):
+    x = mg.Value(2.0, label="x")
+    y = (x * 3).tanh()
+    y.backward()
+    dot = draw_dot(y)
+    assert isinstance(dot, graphviz.Digraph)
+    with pytest.raises(graphviz.ExecutableNotFound):      # what a plain Digraph shows: graphviz's error
+        graphviz.Digraph(body=dot.body)._repr_mimebundle_()
+    bundle = dot._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html"}
+    text = bundle["text/plain"]
+    assert "cannot show this graph: the Graphviz 'dot' program is not on PATH" in text
+    assert "apt-get install graphviz" in text and "render_graph(root, 'graph.dot')" in text
+    assert "apt-get install graphviz" in bundle["text/html"] and "&#x27;dot&#x27;" in bundle["text/html"]
+    assert dot.source.startswith("digraph") and "tanh" in dot.source      # the source is still there
+
+
+def test_ipython_without_graphviz_displays_the_message(no_dot):
+    formatters = pytest.importorskip("IPython.core.formatters")
+    data, _ = formatters.DisplayFormatter().format(draw_dot(mg.Value(2.0) * 3))
+    assert "apt-get install graphviz" in data["text/plain"]
