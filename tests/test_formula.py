@@ -254,14 +254,10 @@ def test_one_exponent_limit_for_numbers_and_variables():
         f.evaluate({"x": mg.Tensor([1.0, 2.0]), "y": mg.Tensor([3.0, -300.0])})
 
 
-@pytest.mark.parametrize("text, at, message", [
-    ("sin(exp(x))", {"x": 1000.0}, "cannot evaluate 'sin(exp(x))' here: sin(inf) fails (math domain error)"),
-    ("cos(x * 1e308 * 10)", {"x": 1.0}, "cannot evaluate 'cos(x * 1e+308 * 10)' here: cos(inf) fails"),
-])
-def test_a_math_function_that_raises_is_named_with_its_input(text, at, message):
-    with pytest.raises(ValueError) as info:
-        parse_formula(text).build(at)
-    assert message in str(info.value) and "pick a point" in str(info.value)
+@pytest.mark.parametrize("text, at", [("sin(exp(x))", {"x": 1000.0}), ("cos(x * 1e308 * 10)", {"x": 1.0})])
+def test_sin_and_cos_of_an_overflow_are_nan_as_in_numpy(text, at):
+    out, _ = parse_formula(text).build(at)
+    assert math.isnan(out.data)
 
 
 def test_overflow_gives_inf_not_an_error():
