@@ -287,6 +287,15 @@ def test_parameters_added_to_a_group_in_place_are_stepped_and_keep_their_state()
     opt.step()
     assert opt.state[a]["step"] == 2 and opt.state[b]["step"] == 1
     assert sorted(opt.state) == [0, 1] and b.data == pytest.approx(-0.1, rel=1e-7)
+    c = mg.Value(5.0)
+    opt.param_groups[0]["params"][0] = c             # replaced in place: b leaves, c comes in
+    b.grad = c.grad = a.grad = 1.0
+    before_b = b.data
+    opt.step()
+    assert b.data == before_b and c.data < 5.0 and opt.state[c]["step"] == 1 and b not in opt.state
+    opt.param_groups[0]["params"] = [a]              # a new list works too
+    opt.step()
+    assert opt.params == [a] and opt.state[a]["step"] == 4 and c not in opt.state
 
 
 def test_a_parameter_in_two_groups_is_refused():

@@ -23,7 +23,40 @@ import numpy as np
 from ..autograd import Node
 from ..value import Value
 
-__all__ = ["Batch", "build", "entries", "collect", "describe"]
+__all__ = ["Batch", "ParamList", "build", "entries", "collect", "describe"]
+
+
+def _marks(name: str) -> Any:
+    method = getattr(list, name)
+
+    def changed(self: ParamList, *args: Any) -> Any:
+        self.changed = True
+        return method(self, *args)
+
+    changed.__name__ = name
+    return changed
+
+
+class ParamList(list):
+    """A param group's ``"params"``: a list that notes when it is changed in place, so the
+    optimizer regroups on the next step without comparing every parameter each step.
+
+    >>> ps = ParamList([1, 2]); ps.changed
+    False
+    >>> ps.append(3); ps.changed
+    True
+    """
+
+    __slots__ = ("changed",)
+
+    def __init__(self, items: Iterable[Any] = ()) -> None:
+        super().__init__(items)
+        self.changed = False
+
+    for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend", "insert",
+                  "pop", "remove", "clear", "sort", "reverse"):
+        locals()[_name] = _marks(_name)
+    del _name
 
 
 def describe(p: Node, index: int) -> str:

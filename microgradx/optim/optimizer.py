@@ -18,7 +18,6 @@ writes its rule once, in ``_update``, on arrays.
 from __future__ import annotations
 
 import copy
-import operator
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -85,7 +84,7 @@ class Optimizer:
         self.defaults: dict[str, Any] = self._check_options(dict(defaults), type(self).__name__)
         self.param_groups: list[dict[str, Any]] = []
         self._batches: list[bt.Batch] = []
-        self._seen: list[list[Node]] = []
+        self._seen: list[bt.ParamList] = []
         self._checked: list[tuple[tuple, dict[str, Any]]] = []
         for group in self._split(params):
             self.add_param_group(group)
@@ -161,8 +160,8 @@ class Optimizer:
 
     def _regroup(self) -> None:
         """Rebuild the batches after the groups' parameters changed; state follows each parameter."""
-        old = [p for params in self._seen for p in params]
-        by_id = {id(old[i]): e for i, e in bt.entries(self._batches).items()}
+        owner = {i: p for b in self._batches for i, p in zip(b.indices, b.params)}
+        by_id = {id(owner[i]): e for i, e in bt.entries(self._batches).items()}
         groups = []
         start = 0
         for k, g in enumerate(self.param_groups):
@@ -170,30 +169,35 @@ class Optimizer:
             self._refuse_shared(found, [{"params": ps} for ps in groups], start)
             groups.append(found)
             start += len(found)
-        for g, found in zip(self.param_groups, groups):
-            g["params"] = found
+        self._seen = [bt.ParamList(found) for found in groups]
+        for g, params in zip(self.param_groups, self._seen):
+            g["params"] = params
         flat = [p for params in groups for p in params]
         state = {i: by_id[id(p)] for i, p in enumerate(flat) if id(p) in by_id}
         self._batches = bt.build(groups, state)
-        self._seen = [list(params) for params in groups]
         self._checked = [((), {}) for _ in groups]
 
     def _sync(self) -> None:
         """Notice parameters added to, removed from or replaced in a group since the last step."""
         groups, seen = self.param_groups, self._seen
-        if len(groups) != len(seen) or any(
-            not isinstance(g.get("params"), list) or len(g["params"]) != len(s)
-            or not all(map(operator.is_, g["params"], s))
-            for g, s in zip(groups, seen)
-        ):
-            self._regroup()
+        if len(groups) == len(seen):
+            for g, s in zip(groups, seen):
+                if g.get("params") is not s or s.changed:
+                    break
+            else:
+                return
+        self._regroup()
 
     def _group_options(self, k: int) -> dict[str, Any]:
         """Group ``k``'s options, checked again only when one of them was replaced."""
         group = self.param_groups[k]
-        current = tuple(group.get(name) for name in self._options)
+        current = tuple(map(group.get, self._options))
         key, checked = self._checked[k]
-        if len(key) != len(current) or not all(map(operator.is_, key, current)):
+        try:
+            same = current == key
+        except (TypeError, ValueError):   # an array put in as an option: checked (and refused) below
+            same = False
+        if not same:
             checked = self._check_options(group, f"{type(self).__name__} (param group {k})")
             self._checked[k] = (current, checked)
         return checked
@@ -262,7 +266,7 @@ class Optimizer:
             if arrays is not None:
                 work.append((batch, arrays[0], arrays[1]))
         for batch, _, g in work:
-            if not np.all(np.isfinite(g)):
+            if not np.isfinite(g).all():
                 i = batch.first_bad(g)
                 raise ValueError(
                     f"{type(self).__name__}.step(): the gradient of {bt.describe(self.params[i], i)} "
@@ -378,10 +382,9 @@ class Optimizer:
         groups, state, glob = check_state_dict(self, state_dict)
         self.param_groups = [{"params": old["params"], **new}
                              for old, new in zip(self.param_groups, groups)]
-        self._seen = []
         self._batches = []
         self._regroup()
-        self._batches = bt.build(self._seen, state)
+        self._batches = bt.build([list(ps) for ps in self._seen], state)
         self._load_global_state(glob)
 
     def save(self, path: str | os.PathLike) -> None:
