@@ -31,6 +31,9 @@ class Adagrad(Optimizer):
         sum = sum + g * g
         p   = p - clr * g / (sqrt(sum) + eps)
 
+    A param group's own ``initial_accumulator_value`` starts its parameters'
+    sums (torch.optim.Adagrad fills every sum from the constructor's value).
+
     >>> import microgradx as mg
     >>> w = mg.Value(0.0); opt = Adagrad([w], lr=1.0, eps=0.0)
     >>> w.grad = 2.0; opt.step(); w.data

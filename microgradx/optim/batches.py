@@ -116,7 +116,13 @@ def collect(params: Any, owner: str, start: int = 0) -> list[Node]:
 
 
 class Batch:
-    """Value parameters updated as one flat array, or one Tensor; with their state."""
+    """Value parameters updated as one flat array, or one Tensor; with their state.
+
+    >>> import microgradx as mg
+    >>> a, b = mg.Value(1.0), mg.Value(2.0); a.grad, b.grad = 0.5, -1.0
+    >>> data, grad = Batch([a, b], [0, 1], True).gather(); data.tolist(), grad.tolist()
+    ([1.0, 2.0], [0.5, -1.0])
+    """
 
     __slots__ = ("params", "indices", "is_values", "state", "group")
 
@@ -167,6 +173,11 @@ def entries(batches: Iterable[Batch]) -> dict[int, dict[str, Any]]:
     """Each stepped parameter's state (a copy), keyed by its index.
 
     A Value's arrays become floats, a Tensor's are copied; counts stay ints.
+
+    >>> import microgradx as mg, numpy as np
+    >>> batch = Batch([mg.Value(0.0), mg.Value(1.0)], [0, 1], True, {"step": 2, "m": np.array([0.5, 1.5])})
+    >>> entries([batch])
+    {0: {'step': 2, 'm': 0.5}, 1: {'step': 2, 'm': 1.5}}
     """
     out: dict[int, dict[str, Any]] = {}
     for batch in batches:

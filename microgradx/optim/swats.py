@@ -55,6 +55,9 @@ class SWATS(Optimizer):
     the switching tolerance, as in the paper. After the switch, ``lr`` (and
     so any scheduler) no longer acts; ``sgd_lr`` is the rate in use.
 
+    Param groups may have their own ``lr`` and ``weight_decay`` (the Adam phase);
+    ``betas`` and ``eps`` drive the one switch, so every group has the same.
+
     Attributes: ``switched`` (bool), ``sgd_lr`` (float, None before the switch),
     ``switch_step`` (the step k at which it switched, or None).
 
