@@ -370,3 +370,14 @@ def test_swats_groups_share_betas_and_eps():
     a.grad = b.grad = 1.0
     opt.step()
     assert (a.data, b.data) == (pytest.approx(0.9, rel=1e-6), pytest.approx(0.99, rel=1e-6))
+
+
+def test_repr_lists_each_group_and_hyperparams_cannot_be_written_by_mistake():
+    opt = optim.SGD([{"params": [mg.Value(0.0)]}, {"params": [mg.Value(0.0), mg.Value(1.0)], "lr": 0.5}],
+                    lr=0.1)
+    text = repr(opt)
+    assert "Parameter Group 0  (1 parameters)" in text and "Parameter Group 1  (2 parameters)" in text
+    assert "    lr: 0.5" in text
+    assert opt.hyperparams["lr"] == 0.1
+    with pytest.raises(TypeError):
+        opt.hyperparams["lr"] = 1.0       # the old spelling; param_groups[k]["lr"] is the way now

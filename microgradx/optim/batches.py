@@ -29,9 +29,9 @@ __all__ = ["Batch", "ParamList", "build", "entries", "collect", "describe"]
 def _marks(name: str) -> Any:
     method = getattr(list, name)
 
-    def changed(self: ParamList, *args: Any) -> Any:
+    def changed(self: ParamList, *args: Any, **kwargs: Any) -> Any:
         self.changed = True
-        return method(self, *args)
+        return method(self, *args, **kwargs)
 
     changed.__name__ = name
     return changed
@@ -43,8 +43,8 @@ class ParamList(list):
 
     >>> ps = ParamList([1, 2]); ps.changed
     False
-    >>> ps.append(3); ps.changed
-    True
+    >>> ps.sort(key=lambda x: -x); ps, ps.changed
+    ([2, 1], True)
     """
 
     __slots__ = ("changed",)

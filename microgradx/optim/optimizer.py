@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Callable, Iterable
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -213,14 +214,14 @@ class Optimizer:
         return [p for g in self.param_groups for p in g["params"]]
 
     @property
-    def hyperparams(self) -> dict[str, Any]:
-        """The first param group's options (a copy; edit ``param_groups`` to change them).
+    def hyperparams(self) -> MappingProxyType[str, Any]:
+        """The first param group's options, read-only (edit ``param_groups`` to change them).
 
         >>> import microgradx as mg
         >>> mg.optim.SGD([mg.Value(0.0)], lr=0.1).hyperparams["momentum"]
         0.0
         """
-        return {k: v for k, v in self.param_groups[0].items() if k != "params"}
+        return MappingProxyType({k: v for k, v in self.param_groups[0].items() if k != "params"})
 
     # ---- learning rate -------------------------------------------------------------
     @property
