@@ -359,8 +359,10 @@ def test_state_dict_is_a_copy():
     opt.step()
     sd = opt.state_dict()
     sd["state"][0]["momentum_buffer"] = 99.0
-    sd["hyperparams"]["lr"] = 7.0
+    sd["param_groups"][0]["lr"] = 7.0
+    sd["param_groups"][0]["params"].append(5)
     assert opt.state[0]["momentum_buffer"] == 1.0 and opt.lr == 0.1
+    assert opt.state_dict()["param_groups"][0]["params"] == [0]
 
 
 def test_load_state_dict_rejects_a_mismatch():
@@ -469,7 +471,7 @@ def test_nonfinite_gradient_names_the_parameter_and_changes_nothing(cls, bad):
         opt.step()
     assert [v.data for v in vs] == before
     after = opt.state_dict()
-    assert after["global"] == state["global"]
+    assert after.get("global") == state.get("global")
     for i in state["state"]:
         for key, val in state["state"][i].items():
             assert after["state"][i][key] == val

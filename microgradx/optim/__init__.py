@@ -1,7 +1,8 @@
 """Optimizers, learning-rate schedules and gradient clipping.
 
-Each optimizer's defaults and update rule equal ``torch.optim``'s where
-PyTorch has it, and works on Value and Tensor parameters alike.
+Each optimizer's options, defaults and update rule equal ``torch.optim``'s
+where PyTorch has it (param groups, ``maximize``, torch's ``state_dict``
+layout), and works on Value and Tensor parameters alike.
 
 >>> import microgradx as mg
 >>> w = mg.Value(2.0)
@@ -46,8 +47,10 @@ OPTIMIZERS: dict[str, tuple[type[Optimizer], dict[str, Any]]] = {
 }
 
 
-def get(name: str, params: Iterable[Node], **overrides: Any) -> Optimizer:
+def get(name: str, params: Iterable[Node] | Iterable[dict[str, Any]], **overrides: Any) -> Optimizer:
     """An optimizer by name (Keras style), with its defaults unless overridden.
+
+    ``params``: parameters, or param groups as the optimizer classes take them.
 
     Names: sgd, momentum (SGD, momentum 0.9), nesterov (SGD, Nesterov momentum
     0.9), adagrad, rmsprop, adam, adamw, amsgrad, radam, swats. The three SGD

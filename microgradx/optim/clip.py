@@ -66,7 +66,7 @@ def clip_grad_norm(
         raise ValueError(f"clip_grad_norm: norm_type must be > 0 (or inf), got {norm_type}")
     values = [p for p in ps if isinstance(p, Value)]
     tensors = [p for p in ps if not isinstance(p, Value) and p.grad is not None]
-    grads = [np.fromiter((p.grad for p in values), float, len(values))]
+    grads = [np.fromiter((getattr(p.grad, "data", p.grad) for p in values), float, len(values))]
     grads += [g for g in (_grad_array(t) for t in tensors) if g is not None]
     p = float(norm_type)
     if math.isinf(p):

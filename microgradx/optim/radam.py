@@ -14,18 +14,20 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Node
-from .adam import adam_hyperparams, adam_moments
+from .adam import ADAM_OPTIONS, adam_moments
 from .optimizer import Optimizer
+from .options import check_flag
 
 __all__ = ["RAdam"]
 
 
 class RAdam(Optimizer):
-    """RAdam exactly as ``torch.optim.RAdam``.
+    """RAdam exactly as ``torch.optim.RAdam`` (the same options and defaults).
 
     At step t (from 1), with ``m``, ``v`` starting at 0::
 
-        g      = grad + weight_decay * p   (decoupled: p = p * (1 - lr * weight_decay))
+        g      = -grad if maximize else grad
+        g      = g + weight_decay * p   (decoupled: p = p * (1 - lr * weight_decay))
         m      = beta1 * m + (1 - beta1) * g
         v      = beta2 * v + (1 - beta2) * g * g
         m_hat  = m / (1 - beta1**t)
@@ -45,22 +47,31 @@ class RAdam(Optimizer):
     -0.5
     """
 
+    _options = {**ADAM_OPTIONS, "decoupled_weight_decay": check_flag, "maximize": check_flag}
+
     def __init__(
         self,
-        params: Iterable[Node],
+        params: Iterable[Node] | Iterable[dict[str, Any]],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         decoupled_weight_decay: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
-        hyper = adam_hyperparams("RAdam", lr, betas, eps, weight_decay)
-        super().__init__(params, {**hyper, "decoupled_weight_decay": bool(decoupled_weight_decay)})
+        super().__init__(params, {
+            "lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+            "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize,
+        })
 
-    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> np.ndarray:
-        h = self.hyperparams
-        lr, (beta1, beta2) = h["lr"], h["betas"]
-        p, t, m, v = adam_moments(p, g, state, h, h["decoupled_weight_decay"])
+    def _state_spec(self, options: dict[str, Any]) -> dict[str, str]:
+        return {"step": "count", "exp_avg": "array", "exp_avg_sq": "array"}
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                options: dict[str, Any]) -> np.ndarray:
+        lr, (beta1, beta2) = options["lr"], options["betas"]
+        p, t, m, v = adam_moments(p, g, state, options, options["decoupled_weight_decay"])
         bias2 = 1 - beta2**t
         m_hat = m / (1 - beta1**t)
         rho_inf = 2 / (1 - beta2) - 1
@@ -68,6 +79,6 @@ class RAdam(Optimizer):
         if rho_t > 5.0:
             rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
                     / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-            adaptive = bias2**0.5 / (np.sqrt(v) + h["eps"])
+            adaptive = bias2**0.5 / (np.sqrt(v) + options["eps"])
             return p - m_hat * lr * adaptive * rect
         return p - m_hat * lr

@@ -14,17 +14,19 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Node
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer
+from .options import check_flag, check_number
 
 __all__ = ["SGD"]
 
 
 class SGD(Optimizer):
-    """SGD exactly as ``torch.optim.SGD``.
+    """SGD exactly as ``torch.optim.SGD`` (the same options, defaults and order).
 
     With weight decay ``wd``, momentum ``mu``, dampening ``tau``::
 
-        g   = grad + wd * p
+        g   = -grad if maximize else grad
+        g   = g + wd * p
         buf = g                          (first step)
         buf = mu * buf + (1 - tau) * g   (later steps)
         g   = g + mu * buf  if nesterov  else  buf      (when mu != 0)
@@ -36,36 +38,43 @@ class SGD(Optimizer):
     1.0
     """
 
+    _options = {"lr": check_number, "momentum": check_number, "dampening": check_number,
+                "weight_decay": check_number, "nesterov": check_flag, "maximize": check_flag}
+
     def __init__(
         self,
-        params: Iterable[Node],
+        params: Iterable[Node] | Iterable[dict[str, Any]],
         lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
-        nesterov: bool = False,
         weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
-        momentum = check_number("momentum", momentum, owner="SGD")
-        dampening = check_number("dampening", dampening, owner="SGD")
-        weight_decay = check_number("weight_decay", weight_decay, owner="SGD")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(
-                f"SGD: Nesterov momentum needs momentum > 0 and dampening = 0, got "
-                f"momentum={momentum}, dampening={dampening}"
-            )
         super().__init__(params, {
             "lr": lr, "momentum": momentum, "dampening": dampening,
-            "nesterov": bool(nesterov), "weight_decay": weight_decay,
+            "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
         })
 
-    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> np.ndarray:
-        h = self.hyperparams
-        if h["weight_decay"] != 0:
-            g = g + h["weight_decay"] * p
-        mu = h["momentum"]
+    def _check_together(self, options: dict[str, Any], owner: str) -> None:
+        if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
+            raise ValueError(
+                f"{owner}: Nesterov momentum needs momentum > 0 and dampening = 0, got "
+                f"momentum={options['momentum']}, dampening={options['dampening']}"
+            )
+
+    def _state_spec(self, options: dict[str, Any]) -> dict[str, str]:
+        return {"momentum_buffer": "array"} if options["momentum"] != 0 else {}
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                options: dict[str, Any]) -> np.ndarray:
+        if options["weight_decay"] != 0:
+            g = g + options["weight_decay"] * p
+        mu = options["momentum"]
         if mu != 0:
             buf = state.get("momentum_buffer")
-            buf = g.copy() if buf is None else buf * mu + (1 - h["dampening"]) * g
+            buf = g.copy() if buf is None else buf * mu + (1 - options["dampening"]) * g
             state["momentum_buffer"] = buf
-            g = g + mu * buf if h["nesterov"] else buf
-        return p - h["lr"] * g
+            g = g + mu * buf if options["nesterov"] else buf
+        return p - options["lr"] * g
