@@ -9,6 +9,7 @@
 from . import data, nn, optim, plot
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import Step, backward_steps, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .explore import Explorer, explore
 from .function import Context, Function
 from .gradcheck import (
     GradcheckError,
@@ -21,6 +22,7 @@ from .gradcheck import (
 )
 from .random import manual_seed
 from .tensor import Tensor, cat, stack
+from .trace import Trace, trace
 from .train import History, fit
 from .value import Value, dot, sum
 from .viz import GraphvizNotFoundError, draw_dot, render_graph
@@ -34,4 +36,5 @@ __all__ = [
     "Value", "Tensor", "cat", "stack", "dot", "sum", "grad", "no_grad", "enable_grad", "is_grad_enabled",
     "set_grad_enabled", "Function", "Context", "AnomalyError", "detect_anomaly", "backward_steps", "Step",
     "manual_seed",
+    "explore", "Explorer", "trace", "Trace",
 ]

@@ -20,6 +20,7 @@ import html
 import math
 import numbers
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,49 @@ def _op_label(node: Node) -> str:
     op = OPS.get(name)
     symbol = op.symbol if op is not None else name
     return " ".join([symbol, *_ctx_numbers(node._ctx)])
+
+
+# ---- parameter names -------------------------------------------------------
+
+def short_name(name: str) -> str:
+    """A parameter's dotted name, shortened for a picture: ``layers.0.neurons.1.w.0`` -> ``L0.n1.w0``.
+
+    >>> short_name("layers.0.neurons.1.w.0"), short_name("w.1"), short_name("b")
+    ('L0.n1.w0', 'w1', 'b')
+    """
+    name = re.sub(r"\.(\d+)", r"\1", name)
+    return name.replace("layers", "L").replace("neurons", "n")
+
+
+def param_names(params: Any) -> dict[int, str]:
+    """``id(parameter) -> short name`` from ``model.named_parameters()``, a dict name -> parameter, or None.
+
+    >>> import microgradx as mg
+    >>> n = mg.nn.Neuron(2, seed=0)
+    >>> sorted(param_names(n.named_parameters()).values())
+    ['b', 'w0', 'w1']
+    """
+    if params is None:
+        return {}
+    if isinstance(params, dict):
+        params = params.items()
+    if hasattr(params, "named_parameters"):
+        params = params.named_parameters()
+    out: dict[int, str] = {}
+    try:
+        pairs = list(params)
+    except TypeError:
+        pairs = None
+    if pairs is None or not all(isinstance(p, tuple) and len(p) == 2 for p in pairs):
+        raise TypeError(
+            "params must be model.named_parameters() (pairs of name and parameter) or a dict "
+            f"name -> parameter, got {type(params).__name__}"
+        )
+    for name, p in pairs:
+        if not isinstance(p, Node):
+            raise TypeError(f"params: {name!r} is a {type(p).__name__}, not a mg.Value or mg.Tensor")
+        out[id(p)] = short_name(str(name))
+    return out
 
 
 # ---- the graph -------------------------------------------------------------
