@@ -230,7 +230,7 @@ function render(pos) {
   pos = Math.max(0, Math.min(TOTAL, pos));
   slider.value = String(pos);
   var grads = D.nodes.map(function () { return null; });
-  var b = pos - F - 1;             // index of the current backward step; -1: the seed
+  var b = pos - F - 2;             // index of the current backward step; -1: the seed
   if (b >= -1) grads[D.output] = D.seed;
   for (var k = 0; k <= b; k++) grads[D.steps[k].input] = D.steps[k].after;
   var curNode = -1, srcNode = -1, curEdge = -1;
