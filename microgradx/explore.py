@@ -185,17 +185,19 @@ def _dot_layout(n: int, edges: list[list[int]]) -> dict | None:
         out = json.loads(run.stdout)
         x0, y0, x1, y1 = (float(v) for v in out["bb"].split(","))
         pos: list[tuple[float, float]] = [(0.0, 0.0)] * n
+        ours: dict[int, int] = {}                 # Graphviz's object number -> our node index
         for obj in out.get("objects", []):
             name = obj.get("name", "")
             if name.startswith("n") and name[1:].isdigit():
                 x, y = (float(v) for v in obj["pos"].split(","))
                 pos[int(name[1:])] = (x - x0, y1 - y)
-        paths = []
+                ours[obj["_gvid"]] = int(name[1:])
+        waiting: dict[tuple[int, int], list[str]] = {}   # Graphviz sorts its edges: match them by ends
         for e in out.get("edges", []):
-            paths.append(_spline_path(e["pos"], x0, y1))
-    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError):
-        return None
-    if len(paths) != len(edges):
+            ends = (ours[e["tail"]], ours[e["head"]])
+            waiting.setdefault(ends, []).append(_spline_path(e["pos"], x0, y1))
+        paths = [waiting[(a, b)].pop(0) for a, b, _ in edges]
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError, IndexError):
         return None
     return {"engine": "graphviz", "width": round(x1 - x0, 1), "height": round(y1 - y0, 1),
             "pos": [[round(x, 1), round(y, 1)] for x, y in pos], "paths": paths}

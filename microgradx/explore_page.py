@@ -49,7 +49,7 @@ aside { flex:2; min-width:300px; max-width:560px; display:flex; flex-direction:c
 .n { font-weight:600; }
 table { border-collapse:collapse; width:100%; font-size:12.5px; }
 th, td { padding:2px 6px; text-align:left; border-bottom:1px solid #eef0f3; white-space:nowrap; }
-th { color:var(--muted); font-weight:600; }
+th { color:var(--muted); font-weight:600; position:sticky; top:0; background:#fff; }
 td.num { font-family:"DejaVu Sans Mono", Menlo, Consolas, monospace; text-align:right; }
 tr.current td { background:var(--hot-bg); }
 tr.source td { background:#f8f9fa; }

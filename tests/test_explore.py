@@ -365,3 +365,17 @@ def test_command_line_errors_are_one_line(tmp_path, capsys, monkeypatch, argv, m
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_each_edge_runs_from_its_input_box_to_its_node_box():
+    for layout in ("auto", "generation"):
+        d = data_of(explore(mlp_loss()[0], layout=layout).html)
+        lay = d["layout"]
+        w, h = lay["box"]
+        for (a, b, _), path in zip(d["edges"], lay["paths"]):
+            nums = [float(v) for v in path.replace("M", " ").replace("C", " ").replace("L", " ")
+                    .replace(",", " ").split()]
+            (sx, sy), (ex, ey) = nums[:2], nums[-2:]
+            (ax, ay), (bx, by) = lay["pos"][a], lay["pos"][b]
+            assert abs(sx - ax) <= w / 2 + 2 and abs(sy - ay) <= h / 2 + 2, (layout, a, b)
+            assert abs(ex - bx) <= w / 2 + 2 and abs(ey - by) <= h / 2 + 2, (layout, a, b)
