@@ -46,7 +46,8 @@ from .explore_page import PAGE_SCRIPT, PAGE_STYLE
 from .trace import Trace, trace_name
 from .viz import _nearest_first, param_names
 
-__all__ = ["explore", "Explorer", "RULES", "local_rule", "SIZE_BUDGET", "MAX_NODES", "explore_formula"]
+__all__ = ["explore", "Explorer", "RULES", "local_rule", "SIZE_BUDGET", "MAX_NODES", "explore_formula",
+           "page_data", "render_page", "add_explore_command", "run_explore_command"]
 
 MAX_NODES = 300
 """Default node limit of a page: beyond it the nodes nearest the output are drawn."""
@@ -318,15 +319,15 @@ def page_data(y: Node, title: str = "", max_nodes: int = MAX_NODES, params: Any 
         "title": title or (f"d {_label(y, names) or 'output'}: the chain rule, step by step"),
         "nodes": node_rows, "edges": edges, "steps": steps, "rules": rules,
         "forward": [i for i, node in enumerate(nodes) if node.parents],
-        "output": out_i, "seed": _num(adjoints_seed(y)),
+        "output": out_i, "seed": _num(_seed_of(y)),
         "total_nodes": len(near), "left_out": len(near) - len(nodes), "max_nodes": max_nodes,
         "layout": {"engine": geo["engine"], "width": geo["width"], "height": geo["height"],
                    "box": [BOX_W, BOX_H], "pos": geo["pos"], "paths": geo["paths"]},
     }
 
 
-def adjoints_seed(y: Node) -> Any:
-    """The gradient the backward pass starts from: d y/d y (1, or ones of y's shape)."""
+def _seed_of(y: Node) -> Any:
+    """The gradient the backward pass starts from: d y/d y (1 for a Value)."""
     seed = y._seed(None)
     return seed.data if isinstance(seed, Node) else seed
 
@@ -356,7 +357,13 @@ def _json_for_script(data: Any) -> str:
 
 
 def render_page(data: dict) -> str:
-    """The HTML page for ``page_data``'s result: inline style, inline script, the data as JSON."""
+    """The HTML page for ``page_data``'s result: inline style, inline script, the data as JSON.
+
+    >>> import microgradx as mg
+    >>> page = render_page(page_data(mg.Value(2.0, label="</script>") * 3))
+    >>> "</script>" in page.split('id="mgx-data">')[1].split("</script>")[0], page.count("<script")
+    (False, 2)
+    """
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -450,7 +457,13 @@ def explore(y: Node, path: str | os.PathLike[str] | None = None, *, title: str =
 # ---- command line ------------------------------------------------------------------
 
 def add_explore_command(sub: Any, at_help: str, note: str) -> None:
-    """Register ``microgradx explore`` in the command's subparsers."""
+    """Register ``microgradx explore`` in the command's subparsers.
+
+    >>> parser = argparse.ArgumentParser(); sub = parser.add_subparsers(dest="command")
+    >>> add_explore_command(sub, "x=1,y=2", "")
+    >>> parser.parse_args(["explore", "x*y", "--at", "x=1,y=2"]).output
+    'explore.html'
+    """
     p = sub.add_parser("explore", help="write the backprop explorer (an HTML page) of a formula", epilog=note)
     p.add_argument("formula", help="e.g. 'tanh(w*x + b)'")
     p.add_argument("--at", default="", help=at_help)
@@ -487,7 +500,15 @@ def explore_formula(text: str, at: str, output: str = "explore.html") -> int:
 
 
 def run_explore_command(args: argparse.Namespace) -> int:
-    """Run ``microgradx explore`` with parsed arguments."""
+    """Run ``microgradx explore`` with parsed arguments; returns the exit code.
+
+    >>> import os, tempfile
+    >>> ns = argparse.Namespace(formula="x**2", at="x=3", output=os.path.join(tempfile.mkdtemp(), "e.html"))
+    >>> run_explore_command(ns)  # doctest: +ELLIPSIS
+    f = x**2 = 9; df/dx = 6
+    wrote ...
+    0
+    """
     return explore_formula(args.formula, args.at, args.output)
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from .autograd import Node, backward_steps, topological_order
 from .value import Value
 
-__all__ = ["Trace", "TraceRow", "trace", "forward_order", "trace_name"]
+__all__ = ["Trace", "TraceRow", "trace", "forward_order", "trace_name", "adjoints"]
 
 # How a row's expression reads, per op: (plain text, LaTeX). {0}, {1} are the arguments.
 _TEMPLATES: dict[str, tuple[str, str]] = {
@@ -75,22 +75,20 @@ def forward_order(root: Node) -> list[Node]:
     ['', '', 'log', 'mul', 'sin', 'add', 'sub']
     """
     post: list[Node] = []
+    depth: dict[int, int] = {}
+    stack: list[tuple[Node, tuple, int]] = [(root, root.parents, 0)]
     seen = {id(root)}
-    stack: list[tuple[Node, int]] = [(root, 0)]
     while stack:                      # depth-first, parents in order, each node after its parents
-        node, i = stack.pop()
-        parents = node.parents
+        node, parents, i = stack.pop()
         if i < len(parents):
-            stack.append((node, i + 1))
+            stack.append((node, parents, i + 1))
             p = parents[i]
             if id(p) not in seen:
                 seen.add(id(p))
-                stack.append((p, 0))
+                stack.append((p, p.parents, 0))
         else:
             post.append(node)
-    depth: dict[int, int] = {}
-    for n in post:
-        depth[id(n)] = 1 + max((depth[id(p)] for p in n.parents), default=-1)
+            depth[id(node)] = 1 + max([depth[id(p)] for p in parents], default=-1)
     place = {id(n): i for i, n in enumerate(post)}
     leaves = [n for n in post if not n.parents]
     results = sorted((n for n in post if n.parents), key=lambda n: (depth[id(n)], place[id(n)]))

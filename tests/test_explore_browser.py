@@ -189,3 +189,33 @@ def test_a_cut_graph_says_how_many_nodes_were_left_out(open_page, tmp_path):
     page.keyboard.press("End")
     assert page.locator("g.node.current").count() == 1
     keep(page, tmp_path, "explorer_cut.png")
+
+
+def test_a_tensor_graph_shows_vector_jacobian_products(open_page, tmp_path):
+    np = pytest.importorskip("numpy")
+    W = mg.Tensor(np.arange(6.0).reshape(3, 2) / 10, requires_grad=True, label="W")
+    y = (mg.Tensor(np.ones((4, 3)), label="X") @ W).tanh().sum()
+    y.label = "y"
+    page, _ = open_page(mg.explore(y).save(tmp_path / "t.html"))
+    page.keyboard.press("End")
+    last = mg.backward_steps(y)[-1]
+    assert current_label(page) == last.input.label == "W"
+    assert "vector-Jacobian product" in page.locator("#mgx-arith").text_content()
+    shown = page.locator("#mgx-contrib").text_content()
+    head = [float(v) for v in shown.split("]")[0].strip("[").split(", ")[:3]]
+    assert head == pytest.approx(last.contribution.ravel()[:3].tolist(), rel=1e-5)
+    assert shown.endswith("(3×2)")
+    assert page.locator("#mgx-local").count() == 0
+
+
+def test_a_relu_neuron_step_in_the_mlp_demo_page(open_page, tmp_path):
+    model = mg.nn.MLP(2, [2, 1], seed=1)
+    loss = (model([1.0, -2.0]) - 1.0) ** 2
+    page, _ = open_page(mg.explore(loss, params=model.named_parameters()).save(tmp_path / "m.html"))
+    steps = mg.backward_steps(loss)
+    n_forward = sum(1 for n in mg.autograd.topological_order([loss]) if n.parents)
+    k = next(i for i, s in enumerate(steps) if s.node.op == "dot_relu")
+    page.locator("#mgx-slider").fill(str(n_forward + 2 + k))
+    assert page.locator("#mgx-rule-words").text_content().startswith("dot_relu:")
+    assert number(page, "#mgx-local") == pytest.approx(steps[k].local, rel=1e-5, abs=1e-12)
+    assert number(page, "#mgx-contrib") == pytest.approx(steps[k].contribution, rel=1e-5, abs=1e-12)

@@ -462,3 +462,20 @@ def test_expand_and_params_bad_arguments():
         draw_dot(y, expand="yes")
     with pytest.raises(TypeError, match="named_parameters"):
         draw_dot(y, params=42)
+
+
+@needs_dot
+def test_hostile_labels_are_escaped_in_graphviz_labels(tmp_path):
+    bad = ['<img src=x onerror=alert(1)>', '</TD></TR></TABLE>> shape=box', '"quoted" & <b>bold</b>']
+    x = mg.Value(1.0, label=bad[0])
+    n = mg.nn.Neuron(1, seed=0)
+    y = n([x])
+    y.label = bad[1]
+    src = draw_dot(y, params={bad[2]: n.w[0]}, expand=True).source
+    for b in bad:
+        assert b not in src
+    svg = render_graph(y, tmp_path / "h.svg", params={bad[2]: n.w[0]}, expand=True).read_text()
+    root = ET.fromstring(svg)                      # well-formed: nothing broke out of its label
+    assert not [e for e in root.iter() if e.tag.endswith("img")]
+    shown = [t.text for t in root.iter(SVG + "text")]
+    assert bad[0] in shown and bad[1] in shown and bad[2] in shown
