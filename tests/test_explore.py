@@ -379,3 +379,21 @@ def test_each_edge_runs_from_its_input_box_to_its_node_box():
             (ax, ay), (bx, by) = lay["pos"][a], lay["pos"][b]
             assert abs(sx - ax) <= w / 2 + 2 and abs(sy - ay) <= h / 2 + 2, (layout, a, b)
             assert abs(ex - bx) <= w / 2 + 2 and abs(ey - by) <= h / 2 + 2, (layout, a, b)
+
+
+def test_without_graphviz_the_page_lays_itself_out(monkeypatch):
+    import importlib
+    import subprocess
+
+    explore_module = importlib.import_module("microgradx.explore")   # mg.explore is the function
+
+    def timeout(*args, **kwargs):
+        raise subprocess.TimeoutExpired(cmd="dot", timeout=explore_module.DOT_TIMEOUT)
+
+    monkeypatch.setattr(explore_module.subprocess, "run", timeout)         # dot hangs: never wait for it
+    d = data_of(explore(labelled_neuron()[0]).html)
+    assert d["layout"]["engine"] == "generation"
+    monkeypatch.setattr(explore_module.shutil, "which", lambda name: None)  # no dot at all
+    assert data_of(explore(labelled_neuron()[0]).html)["layout"]["engine"] == "generation"
+    with pytest.raises(mg.GraphvizNotFoundError, match="Graphviz"):
+        explore(labelled_neuron()[0], layout="graphviz")
