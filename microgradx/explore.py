@@ -285,6 +285,7 @@ def page_data(y: Node, title: str = "", max_nodes: int = MAX_NODES, params: Any 
     got: dict[int, Any] = {}
     count: dict[int, int] = {}
     steps = []
+    rules: dict[str, Any] = {}
     for s in full.steps:
         if id(s.node) not in idx or id(s.input) not in idx:
             continue
@@ -294,6 +295,7 @@ def page_data(y: Node, title: str = "", max_nodes: int = MAX_NODES, params: Any 
         got[a] = after
         count[a] = count.get(a, 0) + 1
         steps.append({"node": c, "input": a, "edge": edge_of[(a, c, s.index)], "index": s.index,
+                      "rule": _rule_index(rules, s.node.op, s.index, len(s.node.parents)),
                       "up": _num(s.upstream), "local": _num(s.local), "contrib": _num(s.contribution),
                       "before": _num(0.0 if before is None else before), "after": _num(after),
                       "k": count[a]})
@@ -302,7 +304,6 @@ def page_data(y: Node, title: str = "", max_nodes: int = MAX_NODES, params: Any 
     out_i = idx[id(y)]
     pos = None if layout == "generation" else _dot_layout(len(nodes), edges)
     geo = pos if pos is not None else _generation_layout(nodes, edges, out_i)
-    rules: dict[str, Any] = {}
     node_rows = []
     for i, (r, node) in enumerate(zip(rows, nodes)):
         kind = "output" if i == out_i else ("param" if id(node) in names else "input") if not node.parents \
@@ -311,10 +312,6 @@ def page_data(y: Node, title: str = "", max_nodes: int = MAX_NODES, params: Any 
                  "kind": kind, "expr": r.expression("unicode") if node.parents else "",
                  "value": _num(r.value), "grad": _num(r.adjoint)}
         node_rows.append(entry)
-        if node.parents and node.op not in rules:
-            n_in = len(node.parents)
-            rules[node.op] = {"words": local_rule(node.op, 0, n_in)[0],
-                              "formulas": [local_rule(node.op, j, n_in)[1] for j in range(n_in)]}
     return {
         "title": title or (f"d {_label(y, names) or 'output'}: the chain rule, step by step"),
         "nodes": node_rows, "edges": edges, "steps": steps, "rules": rules,
@@ -324,6 +321,15 @@ def page_data(y: Node, title: str = "", max_nodes: int = MAX_NODES, params: Any 
         "layout": {"engine": geo["engine"], "width": geo["width"], "height": geo["height"],
                    "box": [BOX_W, BOX_H], "pos": geo["pos"], "paths": geo["paths"]},
     }
+
+
+def _rule_index(rules: dict[str, Any], op: str, index: int, n_inputs: int) -> int:
+    """File the local rule of (op, input ``index``) in ``rules`` (each text once); return its number."""
+    words, formula = local_rule(op, index, n_inputs)
+    entry = rules.setdefault(op, {"words": words, "formulas": []})
+    if formula not in entry["formulas"]:
+        entry["formulas"].append(formula)
+    return entry["formulas"].index(formula)
 
 
 def _seed_of(y: Node) -> Any:

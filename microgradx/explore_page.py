@@ -280,7 +280,7 @@ function render(pos) {
     what.textContent = "Backward: " + nameOf(st.node) + " sends its gradient to its input " +
       nameOf(st.input);
     ruleWords.textContent = D.nodes[st.node].op + ": " + rule.words; show(ruleWords);
-    formula.textContent = rule.formulas[st.index] || ""; show(formula);
+    formula.textContent = rule.formulas[st.rule] || ""; show(formula);
     if (st.local !== null) {
       line(arith, ["upstream \u00d7 local = contribution\n", span("mgx-up", fmt(st.up)), " \u00d7 ",
         span("mgx-local", fmt(st.local)), " = ", span("mgx-contrib", fmt(st.contrib))]);

@@ -182,8 +182,16 @@ def test_rules_cover_every_op_of_the_op_table_and_user_functions():
 
     x = mg.Value(2.0, label="x")
     d = data_of(explore(Cube.apply(x)).html)
-    assert "Cube.backward" in d["rules"]["Cube"]["formulas"][0]
+    assert "Cube.backward" in d["rules"]["Cube"]["formulas"][d["steps"][0]["rule"]]
     assert d["nodes"][0]["grad"] == 12.0
+    # dot nodes of different lengths share one table: weights, inputs and bias each point at their rule
+    w = [mg.Value(1.0), mg.Value(2.0)]
+    xs = [mg.Value(3.0), mg.Value(4.0)]
+    y = mg.dot(w, xs, bias=mg.Value(0.5)) + mg.dot(w[:1], xs[:1])
+    d = data_of(explore(y).html)
+    table = d["rules"]["dot"]["formulas"]
+    kinds = [table[s["rule"]].split(" = ")[-1] for s in d["steps"] if d["nodes"][s["node"]]["op"] == "dot"]
+    assert sorted(kinds) == sorted(["x\u1d62"] * 3 + ["w\u1d62"] * 3 + ["1"]) and len(table) == 3
 
 
 def test_no_network_and_everything_inline():
