@@ -14,8 +14,10 @@ Every number on the page comes from the engine's own pass
 JSON; the page's script only shows them. Everything is inline (CSS, script,
 SVG): no network. The same graph gives the same bytes. Graphs above
 ``max_nodes`` (300) are cut to the nodes nearest the output with a note, as
-``draw_dot`` does: a 500-node graph gives a page of about 0.2 MB, always
-under :data:`SIZE_BUDGET` (1.5 MB; tested).
+``draw_dot`` does. Measured: a 500-node chain gives 0.14 MB, a 500-node sum
+with fan-out 0.20 MB, the 2-16-16-1 MLP on one sample 0.22 MB; every page
+stays under :data:`SIZE_BUDGET` (1.5 MB; tested). The whole graph is walked
+once (a 100,000-node chain takes seconds, not minutes).
 
 >>> import microgradx as mg
 >>> x = mg.Value(2.0, label="x")
@@ -345,6 +347,9 @@ def _check(y: Any, max_nodes: Any, layout: Any) -> None:
     if not y.requires_grad:
         raise ValueError("explore: this output depends on nothing that requires grad, so there is no "
                          "backward pass to show; create parameters with requires_grad=True")
+    if np.size(y.data) != 1:
+        raise ValueError(f"explore: the output has shape {np.shape(y.data)}; the chain rule starts from one "
+                         "number, so reduce it first, e.g. explore(y.sum())")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, numbers.Integral) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
     if max_nodes > 2000:

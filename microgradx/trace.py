@@ -189,6 +189,9 @@ class Trace:
                 f"a trace needs a graph output (a mg.Value or mg.Tensor), "
                 f"got {type(output).__name__} {output!r}"
             )
+        if np.size(output.data) != 1:
+            raise ValueError(f"a trace needs one output number; this output has shape "
+                             f"{np.shape(output.data)}: reduce it first, e.g. mg.trace(y.sum())")
         order = forward_order(output)
         first = list(inputs or [])
         in_graph = {id(n) for n in order}

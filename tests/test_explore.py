@@ -348,6 +348,8 @@ def test_bad_arguments():
         explore(mg.Value(1.0) * 2, layout="circo")
     with pytest.raises(ValueError, match="requires_grad"):
         explore(mg.Tensor(np.ones(3)) * 2)
+    with pytest.raises(ValueError, match=r"shape \(3,\).*y.sum\(\)"):
+        explore(mg.Tensor(np.ones(3), requires_grad=True) * 2)
 
 
 def test_command_line_writes_the_page(tmp_path, capsys):

@@ -167,6 +167,8 @@ def test_bad_input():
         mg.trace(mg.Value(1.0) * 2, x=1.0)
     with pytest.raises(TypeError, match="graph output"):
         Trace("y")
+    with pytest.raises(ValueError, match=r"shape \(2, 2\)"):
+        mg.trace(mg.Tensor(np.ones((2, 2)), requires_grad=True) * 2)
     with pytest.raises(ValueError, match="not used"):
         Trace(mg.Value(1.0) * 2, inputs=[mg.Value(3.0)])
 
