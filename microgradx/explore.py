@@ -289,18 +289,20 @@ def page_data(y: Node, title: str = "", max_nodes: int = MAX_NODES, params: Any 
     steps = []
     rules: dict[str, Any] = {}
     for s in full.steps:
-        if id(s.node) not in idx or id(s.input) not in idx:
+        if id(s.input) not in idx:
             continue
-        a, c = idx[id(s.input)], idx[id(s.node)]
+        a, c = idx[id(s.input)], idx.get(id(s.node))     # c None: a node left out of a cut graph
         before = got.get(a)
         after = s.contribution if before is None else before + s.contribution
         got[a] = after
         count[a] = count.get(a, 0) + 1
-        steps.append({"node": c, "input": a, "edge": edge_of[(a, c, s.index)], "index": s.index,
-                      "rule": _rule_index(rules, s.node.op, s.index, len(s.node.parents)),
-                      "up": _num(s.upstream), "local": _num(s.local), "contrib": _num(s.contribution),
-                      "before": _num(0.0 if before is None else before), "after": _num(after),
-                      "k": count[a]})
+        step = {"node": c, "input": a, "edge": None if c is None else edge_of[(a, c, s.index)],
+                "index": s.index, "rule": _rule_index(rules, s.node.op, s.index, len(s.node.parents)),
+                "up": _num(s.upstream), "local": _num(s.local), "contrib": _num(s.contribution),
+                "before": _num(0.0 if before is None else before), "after": _num(after), "k": count[a]}
+        if c is None:
+            step["op"] = s.node.op
+        steps.append(step)
     for st in steps:
         st["n"] = count[st["input"]]
     out_i = idx[id(y)]

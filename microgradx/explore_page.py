@@ -236,7 +236,11 @@ function render(pos) {
   var curNode = -1, srcNode = -1, curEdge = -1;
   if (pos >= 1 && pos <= F) curNode = D.forward[pos - 1];
   else if (b === -1) curNode = D.output;
-  else if (b >= 0) { curNode = D.steps[b].input; srcNode = D.steps[b].node; curEdge = D.steps[b].edge; }
+  else if (b >= 0) {
+    curNode = D.steps[b].input;
+    srcNode = D.steps[b].node === null ? -1 : D.steps[b].node;          // null: a node left out
+    curEdge = D.steps[b].edge === null ? -1 : D.steps[b].edge;
+  }
   D.nodes.forEach(function (n, i) {
     var el = nodeEls[i], done = computedAt[i] <= pos;
     el.val.textContent = "value " + (done ? fmt(n.value) : "?");
@@ -275,11 +279,13 @@ function render(pos) {
     line(formula, ["d out/d out = 1"]); show(formula);
     line(accum, ["grad of " + nameOf(D.output) + " = ", span("mgx-after", fmt(D.seed))]); show(accum);
   } else {
-    var st = D.steps[b], rule = D.rules[D.nodes[st.node].op] || {words: "", formulas: []};
+    var st = D.steps[b], op = st.node === null ? st.op : D.nodes[st.node].op;
+    var rule = D.rules[op] || {words: "", formulas: []};
+    var from = st.node === null ? "a node left out of the picture (" + op + ")" : nameOf(st.node);
     phase.textContent = "backward " + (b + 1) + "/" + B; phase.className = "phase backward";
-    what.textContent = "Backward: " + nameOf(st.node) + " sends its gradient to its input " +
+    what.textContent = "Backward: " + from + " sends its gradient to its input " +
       nameOf(st.input);
-    ruleWords.textContent = D.nodes[st.node].op + ": " + rule.words; show(ruleWords);
+    ruleWords.textContent = op + ": " + rule.words; show(ruleWords);
     formula.textContent = rule.formulas[st.rule] || ""; show(formula);
     if (st.local !== null) {
       line(arith, ["upstream \u00d7 local = contribution\n", span("mgx-up", fmt(st.up)), " \u00d7 ",

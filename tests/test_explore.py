@@ -407,3 +407,20 @@ def test_without_graphviz_the_page_lays_itself_out(monkeypatch):
     assert data_of(explore(labelled_neuron()[0]).html)["layout"]["engine"] == "generation"
     with pytest.raises(mg.GraphvizNotFoundError, match="Graphviz"):
         explore(labelled_neuron()[0], layout="graphviz")
+
+
+def test_a_cut_graph_keeps_contributions_from_nodes_left_out():
+    a = mg.Value(0.3, label="a")
+    c = a.sin().exp().tanh()               # a's long way to the output
+    y = a * 2.0 + c
+    for max_nodes in (4, 5, 300):              # nearest first: y, a*2, tanh, a, exp, sin
+        d = data_of(explore(y, max_nodes=max_nodes).html)
+        ia = next(i for i, n in enumerate(d["nodes"]) if n["label"] == "a")
+        into = [s for s in d["steps"] if s["input"] == ia]
+        (ga,) = mg.grad(y, [a])
+        assert d["nodes"][ia]["grad"] == pytest.approx(ga.data, rel=1e-15)
+        assert math.fsum(s["contrib"] for s in into) == pytest.approx(ga.data, rel=1e-12)
+        assert into[-1]["after"] == pytest.approx(ga.data, rel=1e-12)
+        cut = [s for s in into if s["node"] is None]
+        assert len(cut) == (1 if max_nodes < 6 else 0)
+        assert all(s["edge"] is None and s["op"] == "sin" for s in cut)

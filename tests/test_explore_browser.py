@@ -219,3 +219,17 @@ def test_a_relu_neuron_step_in_the_mlp_demo_page(open_page, tmp_path):
     assert page.locator("#mgx-rule-words").text_content().startswith("dot_relu:")
     assert number(page, "#mgx-local") == pytest.approx(steps[k].local, rel=1e-5, abs=1e-12)
     assert number(page, "#mgx-contrib") == pytest.approx(steps[k].contribution, rel=1e-5, abs=1e-12)
+
+
+def test_a_contribution_from_a_node_left_out_is_shown(open_page, tmp_path):
+    a = mg.Value(0.3, label="a")
+    y = a * 2.0 + a.sin().exp().tanh()
+    y.label = "y"
+    page, _ = open_page(mg.explore(y, max_nodes=4).save(tmp_path / "c.html"))
+    texts = []
+    for _ in range(int(page.locator("#mgx-slider").get_attribute("max"))):
+        page.keyboard.press("ArrowRight")
+        texts.append(page.locator("#mgx-what").text_content())
+    assert any("a node left out of the picture (sin)" in t for t in texts)
+    (ga,) = mg.grad(y, [a])
+    assert float(shown_grad(page, "a")[5:]) == pytest.approx(ga.data, rel=1e-5)
