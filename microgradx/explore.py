@@ -315,6 +315,8 @@ def page_data(y: Node, title: str = "", max_nodes: int = MAX_NODES, params: Any 
         entry = {"name": trace_name(r.index, "unicode"), "label": _label(node, names), "op": node.op,
                  "kind": kind, "expr": r.expression("unicode") if node.parents else "",
                  "value": _num(r.value), "grad": _num(r.adjoint)}
+        if any(id(p) not in idx for p in node.parents):
+            entry["cut"] = True                     # some inputs were left out of the picture
         node_rows.append(entry)
     return {
         "title": title or (f"d {_label(y, names) or 'output'}: the chain rule, step by step"),

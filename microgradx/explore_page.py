@@ -68,6 +68,7 @@ svg text { font-family:-apple-system, "Segoe UI", Helvetica, Arial, sans-serif; 
 .node .grd { font-size:11.5px; fill:var(--grad); }
 .node .pending { fill:#adb5bd; }
 .edge { fill:none; stroke:#adb5bd; stroke-width:1.3; }
+.cut-stub { stroke:#a61e1e; stroke-width:1.5; stroke-dasharray:3 3; }
 .edge.current { stroke:var(--hot); stroke-width:3.2; }
 footer { color:var(--muted); font-size:12px; padding:0 16px 12px; }
 kbd { border:1px solid var(--line); border-bottom-width:2px; border-radius:4px; padding:0 4px;
@@ -168,6 +169,10 @@ var nodeEls = D.nodes.map(function (n, i) {
   g.setAttribute("data-node", String(i));
   g.appendChild(s("title", {}, nameOf(i) + (n.op ? " = " + n.expr : "")));
   g.appendChild(s("rect", {"class": "box", width: BW, height: BH}));
+  if (n.cut) {
+    g.appendChild(s("path", {d: "M-22," + BH / 2 + "H-3", "class": "cut-stub"}));
+    g.lastChild.appendChild(s("title", {}, "some inputs were left out of the picture"));
+  }
   var title = n.label || n.name;
   if (title.length > 16) title = title.slice(0, 15) + "\u2026";
   g.appendChild(s("text", {"class": "lbl", x: 8, y: 16}, title));

@@ -424,3 +424,5 @@ def test_a_cut_graph_keeps_contributions_from_nodes_left_out():
         cut = [s for s in into if s["node"] is None]
         assert len(cut) == (1 if max_nodes < 6 else 0)
         assert all(s["edge"] is None and s["op"] == "sin" for s in cut)
+        tanh = next(n for n in d["nodes"] if n["op"] == "tanh")
+        assert tanh.get("cut", False) is (max_nodes < 5)            # its input exp is left out

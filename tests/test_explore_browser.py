@@ -231,5 +231,6 @@ def test_a_contribution_from_a_node_left_out_is_shown(open_page, tmp_path):
         page.keyboard.press("ArrowRight")
         texts.append(page.locator("#mgx-what").text_content())
     assert any("a node left out of the picture (sin)" in t for t in texts)
+    assert page.locator("path.cut-stub").count() == 1
     (ga,) = mg.grad(y, [a])
     assert float(shown_grad(page, "a")[5:]) == pytest.approx(ga.data, rel=1e-5)
