@@ -217,6 +217,8 @@ EXPANDABLE = ("dot", "dot_relu", "linear", "linear_relu")
 PNG_DPI = 96
 PNG_MAX_PX = 8000
 """Longest side of a PNG, in pixels: beyond it the picture is cut (never shrunk) so its text stays legible."""
+PNG_SURE_FITS = 150
+"""Boxes and ovals that fit within PNG_MAX_PX even in one column: below this no layout is measured."""
 
 
 def _node_label(node: Node, show_grad: bool, name: str = "") -> str:
@@ -515,6 +517,8 @@ def render_graph(
         if suffix == ".png":
             dot.graph_attr["dpi"] = str(PNG_DPI)
             for _ in range(8):                         # cut, never shrink, until it fits
+                if sum(1 for line in dot.body if "[label=" in line) <= PNG_SURE_FITS:
+                    break
                 extent = _png_extent(dot)
                 if extent <= PNG_MAX_PX or max_nodes <= 1:
                     break
