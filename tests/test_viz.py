@@ -479,3 +479,22 @@ def test_hostile_labels_are_escaped_in_graphviz_labels(tmp_path):
     assert not [e for e in root.iter() if e.tag.endswith("img")]
     shown = [t.text for t in root.iter(SVG + "text")]
     assert bad[0] in shown and bad[1] in shown and bad[2] in shown
+
+
+def test_tensor_intermediates_show_a_retained_grad_only():
+    W = mg.Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True, label="W")
+    h = mg.Tensor(np.ones((4, 3)), label="X") @ W
+    h.label = "h"
+    out = h.tanh().sum()
+    if hasattr(h, "retain_grad"):
+        h.retain_grad()
+    out.backward()
+    expected = 1 - np.tanh(np.ones((4, 3)) @ np.arange(6.0).reshape(3, 2)) ** 2
+    if h.grad is None:                       # no retain_grad yet: set what it would keep
+        assert "<B>h</B></TD><VR/><TD>(4, 2) float64</TD><VR/><TD>data" in draw_dot(out).source
+        assert f"grad {preview(expected)}" not in draw_dot(out).source
+        h.grad = expected
+    src = draw_dot(out).source
+    np.testing.assert_allclose(h.grad, expected, rtol=1e-12)
+    assert f"grad {preview(expected)}" in src
+    assert "grad None" not in src            # the other intermediates kept nothing and show nothing
