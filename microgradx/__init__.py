@@ -17,6 +17,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .explore import Explorer, explore
 from .factories import (
     arange,
     eye,
@@ -50,6 +51,7 @@ from .gradcheck import (
 )
 from .random import manual_seed
 from .tensor import Tensor, cat, stack
+from .trace import Trace, trace
 from .train import History, fit
 from .value import Value, dot, sum
 from .viz import GraphvizNotFoundError, draw_dot, render_graph
@@ -65,4 +67,5 @@ __all__ = [
     "manual_seed", "use_fast_paths",
     "tensor", "zeros", "ones", "full", "randn", "rand", "arange", "eye", "zeros_like", "ones_like",
     "full_like", "rand_like", "randn_like", "where", "maximum", "minimum", "float32", "float64",
+    "explore", "Explorer", "trace", "Trace",
 ]

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .explore import add_explore_command, run_explore_command
 from .formula import FUNCTIONS, MAX_EXPONENT, NON_DIFFERENTIABLE, Formula, parse_at, parse_formula
 from .gradcheck import _format_table, gradcheck
 from .value import Value
@@ -310,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("-o", "--output", default="graph.svg",
                        help="picture to write: .svg .png .pdf, or .dot (default graph.svg)")
     graph.add_argument("--rankdir", default="LR", choices=["LR", "RL", "TB", "BT"], help="layout direction")
+    add_explore_command(sub, at_help, FORMULA_HELP)
     bench = sub.add_parser("bench", help="run the benchmarks in bench/ (from a source checkout)")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
@@ -373,6 +375,8 @@ def _main(argv: list[str]) -> int:
         return check_formula(args.formula, args.at, args.eps, args.atol, args.rtol)
     if args.command == "graph":
         return graph_formula(args.formula, args.at, args.output, args.rankdir)
+    if args.command == "explore":
+        return run_explore_command(args)
     if args.command == "bench":
         return _run_bench(args.rest)
     return 2

@@ -7,6 +7,7 @@ import math
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -215,10 +216,10 @@ def test_graph_below_a_file_exits_2(tmp_path, capsys):
 
 
 def test_graph_without_permission_exits_2(tmp_path, capsys, monkeypatch):
-    def refuse(self, *args, **kwargs):
-        raise PermissionError(13, "Permission denied", str(self))
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(kwargs.get("dir", "")))
 
-    monkeypatch.setattr(Path, "write_text", refuse)     # root may write anywhere: simulate a read-only place
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)     # root may write anywhere: simulate a read-only place
     assert cli.main(["graph", "x * 2", "--at", "x=1", "-o", str(tmp_path / "g.dot")]) == 2
     one_line_error(capsys.readouterr().err, "cannot write", "Permission denied", "choose another -o path")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import json
 import math
 import re
 import shutil
@@ -23,7 +24,7 @@ DEMOS = Path(__file__).resolve().parent.parent / "demos"
 GALLERY = [
     "gradient_field", "gradient_descent", "learning_rates", "local_minima", "saddle_point",
     "momentum", "optimizer_race", "minibatch", "loss_landscape", "neuron_graph",
-    "newton", "simple_net",
+    "newton", "simple_net", "explorer",
 ]
 _modules: dict[str, ModuleType] = {}
 
@@ -59,7 +60,7 @@ def test_demo_runs_headless_and_writes_its_pictures(runs, name):
     files = [Path(f) for f in result["files"]]
     assert files
     for f in files:
-        assert f.parent == out_dir and f.suffix in (".png", ".svg", ".dot")
+        assert f.parent == out_dir and f.suffix in (".png", ".svg", ".dot", ".html")
         assert f.stat().st_size > 0
         assert f"wrote {f}" in printed
     assert sorted(out_dir.iterdir()) == sorted(files)
@@ -255,3 +256,22 @@ def test_simple_net_gradient_is_softmax_minus_target_times_input(runs):
     np.testing.assert_allclose(auto, by_hand, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(result["numerical"], by_hand, rtol=1e-7, atol=1e-9)
     assert result["max_difference"] < 1e-8
+
+
+def test_explorer_pages_hold_the_lectures_numbers(runs):
+    result, printed, out_dir = runs["explorer"]
+    lecture = {"x1": -1.5, "x2": 0.5, "w1": 1.0, "w2": 0.0, "b": 0.5}
+    assert result["grads"] == pytest.approx(lecture, abs=1e-12)
+    assert result["o"] == pytest.approx(math.sqrt(0.5), abs=1e-12)
+    assert "do/dx1 = -1.5, do/dx2 = 0.5, do/dw1 = 1, do/dw2 = 0, do/db = 0.5" in printed
+    assert "v5   tanh  tanh v4     0.707107  1" in printed
+    loss, model = demo("explorer").mlp_loss()          # the same seeded model, differentiated here
+    loss.backward()
+    page = (out_dir / "explorer_mlp.html").read_text(encoding="utf-8")
+    data = json.loads(page.split('id="mgx-data">', 1)[1].split("</script>", 1)[0])
+    shown = {n["label"]: n["grad"] for n in data["nodes"] if n["kind"] == "param"}
+    expected = {re.sub(r"layers\.(\d)\.neurons\.(\d)\.(w\.)?", r"L\1.n\2.\3", name).replace("w.", "w"): p.grad
+                for name, p in model.named_parameters()}
+    assert shown == pytest.approx(expected, rel=1e-15) and len(shown) == 9
+    assert result["loss"] == loss.data
+    assert result["steps"] == {"neuron": 9, "mlp": len(data["steps"])}

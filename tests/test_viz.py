@@ -364,7 +364,140 @@ def test_tensor_duck_type_in_source():
     assert f"data {preview(np.arange(10.0))}" in src
     assert f"{(10,)} {np.dtype(np.float64)}" in src
     assert f'<FONT COLOR="red">grad {preview(np.full(10, np.inf))}</FONT>' in src
-    assert "grad None" in src
+    assert "grad None" not in src            # b is not a leaf and kept no gradient: no grad cell
+    b.grad = np.arange(10.0)                 # as retain_grad() leaves it
+    assert f"grad {preview(np.arange(10.0))}" in draw_dot(b).source
+
+
+# ---- parameter names, expanded fused nodes, legible PNGs ------------------------------------
+
+def png_size(path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+@needs_dot
+def test_params_name_a_neurons_weights_and_bias(tmp_path):
+    n = mg.nn.Neuron(2, seed=0)
+    x1, x2 = mg.Value(1.0, label="x1"), mg.Value(2.0, label="x2")
+    y = n([x1, x2])
+    y.backward()
+    nodes = node_svg(y, tmp_path, params=n.named_parameters())
+    for name, p in [("w0", n.w[0]), ("w1", n.w[1]), ("b", n.b)]:
+        group = nodes[str(id(p))]
+        assert texts(group)[0] == name and f"data {f4(p.data)}" in texts(group)
+        assert fill(group) == mg.viz.STYLES["parameter"]["fill"]
+    assert texts(nodes[str(id(x1))])[0] == "x1"
+    assert texts(node_svg(y, tmp_path)[str(id(n.w[0]))])[0].startswith("data")   # without params: anonymous
+    n.w[0].label = "mine"                                                      # a label of its own wins
+    assert texts(node_svg(y, tmp_path, params=n.named_parameters())[str(id(n.w[0]))])[0] == "mine"
+
+
+@needs_dot
+def test_expand_draws_a_relu_neuron_as_products_a_sum_and_relu(tmp_path):
+    n = mg.nn.Neuron(2, seed=1)
+    n.b = mg.Value(0.25)
+    x1, x2 = mg.Value(1.5, label="x1"), mg.Value(-0.5, label="x2")
+    y = n([x1, x2])
+    y.backward()
+    parents_before = y.parents
+    nodes = node_svg(y, tmp_path, params=n.named_parameters(), expand=True)
+    w0, w1 = n.w[0].data, n.w[1].data
+    z = w0 * 1.5 + w1 * -0.5 + 0.25
+    gate = 1.0 if z > 0 else 0.0
+    assert texts(nodes[f"{id(y)}p0"]) == ["w0*x1", f"data {f4(w0 * 1.5)}", f"grad {f4(gate)}"]
+    assert texts(nodes[f"{id(y)}p1"]) == ["w1*x2", f"data {f4(w1 * -0.5)}", f"grad {f4(gate)}"]
+    assert texts(nodes[f"{id(y)}z"]) == ["w·x + b", f"data {f4(z)}", f"grad {f4(gate)}"]
+    assert texts(nodes[f"{id(y)}sumop"]) == ["+"] and texts(nodes[f"{id(y)}op"]) == ["relu"]
+    assert texts(nodes[f"{id(y)}p0op"]) == ["*"]
+    assert texts(nodes[str(id(y))]) == [f"data {f4(max(z, 0.0))}", "grad 1"]
+    src = draw_dot(y, expand=True).source
+    assert f'{id(x1)} -> "{id(y)}p0op"' in src and f'{id(n.b)} -> "{id(y)}sumop"' in src
+    assert f'"{id(y)}p1" -> "{id(y)}sumop"' in src and f'"{id(y)}z" -> "{id(y)}op"' in src
+    assert y.parents == parents_before and y.op == "dot_relu"       # drawing only
+
+
+def test_expand_a_linear_layer_and_a_plain_dot():
+    lin = mg.nn.Linear(3, 2)
+    out = lin(mg.Tensor(np.ones((4, 3)), label="X"))
+    src = draw_dot(out, expand=True).source
+    assert f'"{id(out)}mmop" [label="@"' in src and f'"{id(out)}sumop" [label="+"' in src
+    assert f"data {preview(np.ones((4, 3)) @ out.parents[1].data.T)}" in src
+    ws = [mg.Value(2.0, label="w"), mg.Value(3.0, label="v")]
+    d = mg.dot(ws, [mg.Value(4.0, label="x"), mg.Value(5.0, label="y")])
+    src = draw_dot(d, expand=True).source
+    assert "<B>w*x</B>" in src and "<B>v*y</B>" in src and "relu" not in src
+    assert f'"{id(d)}sumop" -> {id(d)}' in src
+
+
+@needs_dot
+def test_png_of_a_2_16_16_1_mlp_is_cut_not_shrunk(tmp_path):
+    model = mg.nn.MLP(2, [16, 16, 1], seed=0)
+    out = model([0.5, -1.0])
+    out.backward()
+    path = render_graph(out, tmp_path / "mlp.png", params=model.named_parameters())
+    w, h = png_size(path)
+    assert max(w, h) <= mg.viz.PNG_MAX_PX
+    assert min(w, h) > 800                   # not squeezed into a thumbnail
+    small = mg.Value(2.0, label="x") * 3
+    svg = render_graph(small, tmp_path / "s.svg").read_text()
+    pw, ph = png_size(render_graph(small, tmp_path / "s.png"))
+    root = ET.fromstring(svg)
+    sw, sh = (float(root.get(k).rstrip("pt")) for k in ("width", "height"))
+    assert abs(pw - sw * mg.viz.PNG_DPI / 72) <= 2 and abs(ph - sh * mg.viz.PNG_DPI / 72) <= 2
+
+
+def test_render_writes_atomically_and_replaces(tmp_path):
+    path = tmp_path / "g.dot"
+    path.write_text("old")
+    render_graph(mg.Value(1.0) * 2, path)
+    assert path.read_text().startswith("digraph")
+    assert [p.name for p in tmp_path.iterdir()] == ["g.dot"]
+
+
+def test_expand_and_params_bad_arguments():
+    y = mg.Value(1.0) * 2
+    with pytest.raises(TypeError, match="expand"):
+        draw_dot(y, expand="yes")
+    with pytest.raises(TypeError, match="named_parameters"):
+        draw_dot(y, params=42)
+
+
+@needs_dot
+def test_hostile_labels_are_escaped_in_graphviz_labels(tmp_path):
+    bad = ['<img src=x onerror=alert(1)>', '</TD></TR></TABLE>> shape=box', '"quoted" & <b>bold</b>']
+    x = mg.Value(1.0, label=bad[0])
+    n = mg.nn.Neuron(1, seed=0)
+    y = n([x])
+    y.label = bad[1]
+    src = draw_dot(y, params={bad[2]: n.w[0]}, expand=True).source
+    for b in bad:
+        assert b not in src
+    svg = render_graph(y, tmp_path / "h.svg", params={bad[2]: n.w[0]}, expand=True).read_text()
+    root = ET.fromstring(svg)                      # well-formed: nothing broke out of its label
+    assert not [e for e in root.iter() if e.tag.endswith("img")]
+    shown = [t.text for t in root.iter(SVG + "text")]
+    assert bad[0] in shown and bad[1] in shown and bad[2] in shown
+
+
+def test_tensor_intermediates_show_a_retained_grad_only():
+    W = mg.Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True, label="W")
+    h = mg.Tensor(np.ones((4, 3)), label="X") @ W
+    h.label = "h"
+    out = h.tanh().sum()
+    if hasattr(h, "retain_grad"):
+        h.retain_grad()
+    out.backward()
+    expected = 1 - np.tanh(np.ones((4, 3)) @ np.arange(6.0).reshape(3, 2)) ** 2
+    if h.grad is None:                       # no retain_grad yet: set what it would keep
+        assert "<B>h</B></TD><VR/><TD>(4, 2) float64</TD><VR/><TD>data" in draw_dot(out).source
+        assert f"grad {preview(expected)}" not in draw_dot(out).source
+        h.grad = expected
+    src = draw_dot(out).source
+    np.testing.assert_allclose(h.grad, expected, rtol=1e-12)
+    assert f"grad {preview(expected)}" in src
+    assert "grad None" not in src            # the other intermediates kept nothing and show nothing
 
 
 # ---- in a notebook without Graphviz ------------------------------------------------
