@@ -9,7 +9,9 @@
 from . import data, nn, optim, plot
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import Step, backward_steps, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .forward import forward_tangents
 from .function import Context, Function
+from .functional import ModeComparison, compare_modes, hessian, hvp, jacfwd, jacobian, jacrev, jvp, vjp
 from .gradcheck import (
     GradcheckError,
     GradcheckResult,
@@ -34,4 +36,6 @@ __all__ = [
     "Value", "Tensor", "cat", "stack", "dot", "sum", "grad", "no_grad", "enable_grad", "is_grad_enabled",
     "set_grad_enabled", "Function", "Context", "AnomalyError", "detect_anomaly", "backward_steps", "Step",
     "manual_seed",
+    "jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "compare_modes", "ModeComparison",
+    "forward_tangents",
 ]
