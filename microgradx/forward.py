@@ -186,7 +186,7 @@ def forward_tangents(outputs: Node | Sequence[Node], tangents: Mapping[Node, Any
     >>> t[id(v)], t[id(y)], id(x2) in t
     (5.0, 6.0, False)
     """
-    outs = [outputs] if isinstance(outputs, Node) else list(outputs)
+    outs = list(outputs) if isinstance(outputs, list | tuple) else [outputs]
     seeds = {}
     for node, t in tangents.items():
         if not isinstance(node, Node):
