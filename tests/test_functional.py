@@ -307,3 +307,14 @@ def test_compare_modes_counts_on_tensors_and_prints_a_table():
     assert rows == [["passes", "4", "1"], ["operations", "10", "4"]]
     with pytest.raises(ValueError, match="one output"):
         mg.compare_modes(lambda x: (x, x), 1.0)
+
+
+def test_transforms_record_inside_no_grad():
+    with mg.no_grad():
+        np.testing.assert_array_equal(mg.hessian(lambda a: (a * a * a).sum())(np.array([1.0, 2.0])),
+                                      [[6.0, 0.0], [0.0, 12.0]])
+        x = mg.Value(2.0)
+        d = mg.jacfwd(lambda v: v ** 3)(x)
+        assert mg.jvp(lambda v: v.sin(), (0.0,), (2.0,)) == (0.0, 2.0)
+    (g,) = mg.grad(d, [x])
+    assert d.data == 12.0 and g.data == 12.0
