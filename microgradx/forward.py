@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import Node, enable_grad, grad, parents_of, topological_order
+from .autograd import Node, enable_grad, grad, topological_order
 from .tensor import Tensor
 from .value import Value
 
@@ -84,7 +84,7 @@ class Linearization:
             for node in self.order:
                 if node._op is None or id(node) in tangents:
                     continue
-                ts = [tan.get(id(p)) for p in parents_of(node)]
+                ts = [tan.get(id(p)) for p in node.parents]
                 if all(t is None for t in ts):
                     continue
                 tan[id(node)] = self._jvp(node, ts)
@@ -95,7 +95,7 @@ class Linearization:
     # ---- one node --------------------------------------------------------------------------
     def _args(self, node: Node) -> tuple[Any, list]:
         """``(y, args)`` as the VJPs of ``node`` take them: nodes in graph mode, else detached data."""
-        prev = parents_of(node)
+        prev = node.parents
         if self.create_graph:
             y, args = node, list(prev)
         elif node._scalar_face:
