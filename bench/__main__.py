@@ -1,4 +1,4 @@
-"""``python -m bench [scalar|tensor|optim ...]``: run benchmark groups, print and save the results.
+"""``python -m bench [scalar|tensor|optim|transforms ...]``: run benchmark groups, print and save the results.
 
 With no group named, every group runs, each in a fresh Python process: a
 group's timings must not depend on the heap an earlier group left behind
@@ -25,7 +25,7 @@ import numpy as np
 
 from .common import Report
 
-GROUPS = ("scalar", "tensor", "optim")
+GROUPS = ("scalar", "tensor", "optim", "transforms")
 OUT = Path(__file__).resolve().parent / "out" / "results.md"
 
 

@@ -39,7 +39,9 @@ from .factories import (
     zeros_like,
 )
 from .fast import use_fast_paths
+from .forward import forward_tangents
 from .function import Context, Function
+from .functional import ModeComparison, compare_modes, hessian, hvp, jacfwd, jacobian, jacrev, jvp, vjp
 from .gradcheck import (
     GradcheckError,
     GradcheckResult,
@@ -68,4 +70,6 @@ __all__ = [
     "tensor", "zeros", "ones", "full", "randn", "rand", "arange", "eye", "zeros_like", "ones_like",
     "full_like", "rand_like", "randn_like", "where", "maximum", "minimum", "float32", "float64",
     "explore", "Explorer", "trace", "Trace",
+    "jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "compare_modes", "ModeComparison",
+    "forward_tangents",
 ]

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .autograd import Node, backward_steps, topological_order
+from .forward import forward_tangents
 from .value import Value
 
 __all__ = ["Trace", "TraceRow", "trace", "forward_order", "trace_name", "adjoints"]
@@ -287,17 +288,10 @@ class Trace:
 
 
 def _forward_tangents(output: Node, seeds: Mapping[Node, Any]) -> dict[Node, Any]:
-    """Tangent of every node for the input tangents ``seeds``, from the engine's forward mode."""
-    try:
-        from . import functional
-        node_tangents = functional.node_tangents     # the forward-mode pass, by node
-    except (ImportError, AttributeError):
-        raise NotImplementedError(
-            "trace(..., tangent=...) needs forward mode, which this microgradx does not have yet "
-            "(microgradx.functional.node_tangents). Leave tangent= out for primal values and adjoints, "
-            "or pass tangents={node: tangent} to mg.Trace(output, tangents=...) yourself"
-        ) from None
-    return node_tangents(output, seeds)
+    """Tangent of every node for the input tangents ``seeds``, from the engine's forward mode
+    (a node the seeds do not reach has tangent 0)."""
+    found = forward_tangents(output, seeds)
+    return {n: found.get(id(n), 0.0 * np.asarray(n.data)) for n in topological_order([output])}
 
 
 def trace(f: Callable[..., Any] | Node, *, tangent: Mapping[str, float] | None = None,

@@ -24,7 +24,7 @@ DEMOS = Path(__file__).resolve().parent.parent / "demos"
 GALLERY = [
     "gradient_field", "gradient_descent", "learning_rates", "local_minima", "saddle_point",
     "momentum", "optimizer_race", "minibatch", "loss_landscape", "neuron_graph",
-    "newton", "simple_net", "explorer",
+    "newton", "simple_net", "explorer", "modes",
 ]
 _modules: dict[str, ModuleType] = {}
 
@@ -275,3 +275,31 @@ def test_explorer_pages_hold_the_lectures_numbers(runs):
     assert shown == pytest.approx(expected, rel=1e-15) and len(shown) == 9
     assert result["loss"] == loss.data
     assert result["steps"] == {"neuron": 9, "mlp": len(data["steps"])}
+
+
+# ---- modes: forward vs reverse mode, and Newton with mg.hessian ------------------------------
+
+def test_modes_forward_passes_count_inputs_and_reverse_passes_count_outputs(runs):
+    result, printed, _ = runs["modes"]
+    sizes = result["sizes"]
+    assert sizes == [1, 10, 100]
+    f, g = result["f"], result["g"]
+    assert f["forward_passes"] == sizes and f["reverse_passes"] == [1] * len(sizes)
+    assert g["forward_passes"] == [1] * len(sizes) and g["reverse_passes"] == sizes
+    # f = sum(sin(x) * x) is 3 op nodes (sin, mul, sum) and every pass reaches all 3;
+    # g = sin(t a) * exp(-(t b)) is 6 (mul, sin, mul, neg, exp, mul), every pass reaching all 6
+    assert f["forward_ops"] == [3 + 3 * n for n in sizes] and f["reverse_ops"] == [6] * len(sizes)
+    assert g["forward_ops"] == [12] * len(sizes) and g["reverse_ops"] == [6 + 6 * m for m in sizes]
+    assert result["max_abs_diff"] < 1e-14
+    assert f"{result['max_abs_diff']:.1e}" in printed
+
+
+def test_modes_newton_reaches_the_rosenbrock_minimum(runs):
+    path = np.asarray(runs["modes"][0]["newton"])
+    np.testing.assert_array_equal(path[0], [-1.2, 1.0])
+    np.testing.assert_allclose(path[-1], [1.0, 1.0], rtol=0, atol=1e-12)
+    x, y = path[0]                         # the first step by the hand-written gradient and Hessian
+    grad = np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+    hess = np.array([[2 - 400 * (y - x * x) + 800 * x * x, -400 * x], [-400 * x, 200.0]])
+    np.testing.assert_allclose(path[1], path[0] - np.linalg.solve(hess, grad), rtol=1e-12)
+    assert np.linalg.norm(path[5] - 1.0) < 1e-4 < np.linalg.norm(path[3] - 1.0)

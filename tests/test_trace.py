@@ -116,18 +116,12 @@ def test_tangent_column_by_dict_of_nodes():
     assert "tangent v̇" in t.to_markdown() and "\\dot v_i" in t.to_latex()
 
 
-def test_tangent_needs_forward_mode():
-    try:
-        from microgradx import functional
-        wired = hasattr(functional, "node_tangents")
-    except ImportError:
-        wired = False
-    if wired:
-        t = mg.trace(survey, x1=2.0, x2=5.0, tangent={"x1": 1.0})
-        assert t.rows[-1].tangent == pytest.approx(5.5)
-    else:
-        with pytest.raises(NotImplementedError, match="forward mode"):
-            mg.trace(survey, x1=2.0, x2=5.0, tangent={"x1": 1.0})
+def test_tangent_column_from_forward_mode_is_the_surveys_table():
+    t = mg.trace(survey, x1=2.0, x2=5.0, tangent={"x1": 1.0})
+    by_hand = {"v-1": 1.0, "v0": 0.0, "v1": 0.5, "v2": 5.0, "v3": 0.0, "v4": 5.5, "v5": 5.5}
+    assert {r.name: float(r.tangent) for r in t.rows} == pytest.approx(by_hand, abs=1e-15)
+    t2 = mg.trace(survey, x1=2.0, x2=5.0, tangent={"x2": 1.0})       # the other column: d/dx2
+    assert float(t2.rows[-1].tangent) == pytest.approx(2.0 - math.cos(5.0), abs=1e-15)
     with pytest.raises(ValueError, match="x3"):
         mg.trace(survey, x1=2.0, x2=5.0, tangent={"x3": 1.0})
 
