@@ -6,7 +6,7 @@
 5.0
 """
 
-from . import data, nn, optim, plot
+from . import data, exercises, nn, optim, plot
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import Step, backward_steps, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .function import Context, Function
@@ -34,4 +34,5 @@ __all__ = [
     "Value", "Tensor", "cat", "stack", "dot", "sum", "grad", "no_grad", "enable_grad", "is_grad_enabled",
     "set_grad_enabled", "Function", "Context", "AnomalyError", "detect_anomaly", "backward_steps", "Step",
     "manual_seed",
+    "exercises",
 ]

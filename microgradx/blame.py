@@ -68,6 +68,7 @@ class Culprit:
     numeric: float
     abs_error: float
     rel_error: float
+    upstream: float | None = None
 
     @property
     def where(self) -> str:
@@ -77,7 +78,8 @@ class Culprit:
 
     def __str__(self) -> str:
         at = "" if self.element == () else f" element {list(self.element)}"
-        return (f"{self.where}{at}: its backward gives {self.analytic:.6g}, its forward says "
+        up = "" if self.upstream is None else f" for an upstream gradient of {self.upstream:.6g}"
+        return (f"{self.where}{at}{up}: its backward gives {self.analytic:.6g}, its forward says "
                 f"{self.numeric:.6g} (abs error {self.abs_error:.3g}, rel error {self.rel_error:.3g}); "
                 f"inputs: {', '.join(self.inputs)}")
 
@@ -270,5 +272,6 @@ def _check_step(name: str, node: Node, fn: Callable[..., Any], args: list, step:
     j = int(np.argmax(ratio))
     el = tuple(int(i) for i in np.unravel_index(j, shape)) if shape else ()
     rel = err[j] / max(abs(analytic[j]), abs(central[j]), atol or 1e-300)
+    up = float(step.upstream) if np.size(step.upstream) == 1 else None
     return Culprit(name, node.label, described, step.index, el, float(analytic[j]), float(central[j]),
-                   float(err[j]), float(rel))
+                   float(err[j]), float(rel), up)

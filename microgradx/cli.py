@@ -24,6 +24,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .exercises import cli as exercise_cli
 from .formula import Formula, parse_at, parse_formula
 from .gradcheck import _format_table, gradcheck
 from .value import Value
@@ -173,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("-o", "--output", default="graph.svg",
                        help="picture to write: .svg .png .pdf, or .dot (default graph.svg)")
     graph.add_argument("--rankdir", default="LR", choices=["LR", "RL", "TB", "BT"], help="layout direction")
+    exercise_cli.add_parser(sub)
     bench = sub.add_parser("bench", help="run the benchmarks in bench/")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
@@ -193,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check_formula(args.formula, args.at, args.eps, args.atol, args.rtol)
     if args.command == "graph":
         return graph_formula(args.formula, args.at, args.output, args.rankdir)
+    if args.command == "exercise":
+        return exercise_cli.run(args)
     if args.command == "bench":
         return _run_bench(args.rest)
     return 2
