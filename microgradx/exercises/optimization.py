@@ -151,6 +151,8 @@ def _rule_test(fn: str, cls: type, fixed: dict) -> Callable[[types.ModuleType, d
         p, state, before = p0.copy(), {}, p0
         for k, (g, e) in enumerate(zip(grads, expected), start=1):
             new = step(p.copy(), g.copy(), state, **hyper)
+            if new is None:
+                raise CheckFailed(f"{fn} returned None at step {k}: return the new parameter")
             compare(e - before, np.asarray(new) - p, f"the update at step {k} (new p - old p)", tol=1e-4)
             p, before = np.asarray(new, dtype=float), e
     return test
