@@ -60,7 +60,7 @@ def main(out_dir: Path = OUT, fast: bool = False) -> dict:
     centre = float(L[grid // 2, grid // 2])
     rim = float(np.mean(np.r_[L[0], L[-1], L[1:-1, 0], L[1:-1, -1]]))
     fig.suptitle(f"around a trained 2-16-16-1 net (loss {trained:.4f}): lowest {L.min():.4f}, "
-                 f"highest {L.max():.3f}, mean on the rim {rim:.3f}")
+                 f"highest {L.max():.3f}, mean on the rim {rim:.3f}", y=1.04)
     save_figure(fig, out)
     print(f"trained a 2-16-16-1 net for {steps} Adam steps: loss {losses[0]:.3f} -> {trained:.4f}")
     print(f"loss on a {grid} x {grid} grid over [-1, 1]^2 in two filter-normalised directions:")
