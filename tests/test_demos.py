@@ -189,6 +189,13 @@ def test_the_numbers_each_demo_prints_are_on_its_picture(runs):
     rim = runs["loss_landscape"][0]["rim_mean"]
     assert f"mean on the rim {rim:.3f}" in FIGURES["loss_landscape.png"]["text"]
     assert "largest difference from (2 x0, 2 x1): 0.0e+00" in FIGURES["gradient_field.png"]["text"]
+    batches = runs["minibatch"][0]
+    for name, steps in batches["steps_per_epoch"].items():
+        line = (f"{name}, {steps} steps/epoch: {batches['start_loss'][name]:.3f} → "
+                f"{batches['final_loss'][name]:.3f}")
+        assert line in FIGURES["minibatch.png"]["text"]
+    newton = runs["newton"][0]
+    assert f"gradient descent {abs(newton['gradient_descent'][-1] - 1):.2f}" in FIGURES["newton.png"]["text"]
 
 
 def test_overlapping_paths_stay_visible(runs):

@@ -196,6 +196,8 @@ def test_grades_are_reproducible():
     ("x = 1\n", "defines no adam_step"),
     ("def adam_step(p, g, state, **kw):\n    return {}['m']\n", "raised KeyError"),
     ("def adam_step(p, g, state, **kw):\n    return None\n", "returned None"),
+    ("import sys\nsys.exit(3)\n", "calls exit() when it runs"),
+    ("import sys\ndef adam_step(p, g, state, **kw):\n    sys.exit(0)\n", "called exit() during the check"),
 ])
 def test_broken_files_get_a_clear_message_and_zero(source, expected):
     report = grade("adam", source)

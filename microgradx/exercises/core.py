@@ -330,6 +330,8 @@ def load_source(source: str, filename: str) -> tuple[types.ModuleType | None, st
             exec(code, module.__dict__)
     except _TimeUp:
         return None, f"running your file took longer than {TIME_LIMIT:g} s (an endless loop at top level?)"
+    except SystemExit:
+        return None, "your file calls exit() when it runs: remove that call (the checker imports your file)"
     except Exception as e:
         return None, f"running your file {explain(e, filename)}"
     return module, ""
@@ -353,6 +355,8 @@ def _run_check(check: Check, module: types.ModuleType | None, load_error: str,
             message = check.run(module)
     except _TimeUp:
         return result(False, f"your code ran longer than {time_limit:g} s on this check (an endless loop?)")
+    except SystemExit:
+        return result(False, "your code called exit() during the check: return a value instead")
     except CheckFailed as e:
         message = str(e)
     except Exception as e:

@@ -92,6 +92,8 @@ def _diverges(module: types.ModuleType, ex: dict) -> None:
 def _threshold(module: types.ModuleType) -> tuple:
     if not hasattr(module, "DIVERGES_ABOVE"):
         raise CheckFailed("your file defines no DIVERGES_ABOVE: keep the name from the template")
+    if module.DIVERGES_ABOVE is None:
+        raise CheckFailed("DIVERGES_ABOVE is still None (a TODO is left): set it to the boundary lr")
     return module.DIVERGES_ABOVE, 1.0
 
 
