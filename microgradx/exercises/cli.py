@@ -24,7 +24,13 @@ __all__ = ["add_parser", "run", "main"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add the ``exercise`` subcommand (with list, start, check) to a subparsers object."""
+    """Add the ``exercise`` subcommand (with list, start, check) to a subparsers object.
+
+    >>> parser = argparse.ArgumentParser(prog="microgradx")
+    >>> _ = add_parser(parser.add_subparsers(dest="command"))
+    >>> parser.parse_args(["exercise", "check", "adam", "--json"]).json
+    True
+    """
     parser = sub.add_parser("exercise", help="exercises that grade themselves: list, start, check",
                             description="Exercises that grade themselves. Exit codes of check: 0 full "
                                         "marks, 1 points missing, 2 usage error.")
@@ -53,7 +59,11 @@ def _list() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run a parsed ``exercise`` command; returns the exit code."""
+    """Run a parsed ``exercise`` command; returns the exit code.
+
+    >>> run(argparse.Namespace(verb="check", target="no_such_exercise", json=False))
+    2
+    """
     try:
         if args.verb == "list":
             return _list()

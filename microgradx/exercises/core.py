@@ -44,7 +44,11 @@ TIME_LIMIT = 30.0   # seconds per check: generous, only there to stop an endless
 
 
 class CheckFailed(Exception):
-    """Raised by a check's test with a message saying what was expected and what came back."""
+    """Raised by a check's test with a message saying what was expected and what came back.
+
+    >>> str(CheckFailed("expected 2, got 3"))
+    'expected 2, got 3'
+    """
 
 
 class _TimeUp(BaseException):
@@ -56,6 +60,9 @@ class Check:
     """One graded property: ``run(module)`` returns None (passed) or the failure message.
 
     ``needs`` names the functions/classes the student's file must define.
+
+    >>> Check("ok", 1, "always passes", "", (), lambda m: None).run(None) is None
+    True
     """
 
     name: str
@@ -68,7 +75,12 @@ class Check:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise: its group, title, task (a few lines with the formula), template body and checks."""
+    """One exercise: its group, title, task (a few lines with the formula), template body and checks.
+
+    >>> ex = Exercise("e", "Derivatives", "t", "Write f(x) = x.", "def f(x):\\n    pass  # TODO\\n", ())
+    >>> 'EXERCISE = "e"' in ex.template(), ex.max_score
+    (True, 0)
+    """
 
     name: str
     group: str
@@ -103,7 +115,11 @@ class Exercise:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one check: points earned of ``max_points``, the message, and its hint if failed."""
+    """The outcome of one check: points earned of ``max_points``, the message, and its hint if failed.
+
+    >>> CheckResult("c", 0, 1, False, "expected 1, got 2", "look again").to_json()["points"]
+    0
+    """
 
     name: str
     points: int
@@ -123,6 +139,11 @@ class Report:
     """A graded file: one :class:`CheckResult` per check, the score, and the hint to show.
 
     ``hint`` is the hint of the first failing check ('' when everything passed).
+
+    >>> r = Report("e", "e.py", [CheckResult("a", 1, 1, True, "ok", ""),
+    ...                          CheckResult("b", 0, 1, False, "no", "hint b")])
+    >>> r.score, r.max_score, r.passed, r.hint
+    (1, 2, False, 'hint b')
     """
 
     exercise: str
@@ -308,7 +329,11 @@ def _where(err: BaseException, filename: str) -> str:
 
 
 def explain(err: BaseException, filename: str = "<student>") -> str:
-    """One line for an exception raised by the student's code, with its line in their file."""
+    """One line for an exception raised by the student's code, with its line in their file.
+
+    >>> explain(ValueError("bad"))
+    'raised ValueError: bad'
+    """
     if isinstance(err, NotImplementedError):
         return f"not written yet: raises NotImplementedError{_where(err, filename)} (a TODO is left)"
     text = str(err).splitlines()[0] if str(err) else ""
@@ -316,7 +341,11 @@ def explain(err: BaseException, filename: str = "<student>") -> str:
 
 
 def load_source(source: str, filename: str) -> tuple[types.ModuleType | None, str]:
-    """Run a student's file as a fresh module; returns (module, '') or (None, why it could not load)."""
+    """Run a student's file as a fresh module; returns (module, '') or (None, why it could not load).
+
+    >>> load_source("x = (", "a.py")[1]
+    "your file has a syntax error on line 1: '(' was never closed"
+    """
     try:
         code = compile(source, filename, "exec")
     except SyntaxError as e:
@@ -366,14 +395,23 @@ def _run_check(check: Check, module: types.ModuleType | None, load_error: str,
 
 def grade_source(exercise: Exercise, source: str, filename: str = "<student>",
                  time_limit: float = TIME_LIMIT) -> Report:
-    """Grade the text of a student's file against every check of ``exercise``."""
+    """Grade the text of a student's file against every check of ``exercise`` (see the module example)."""
     module, error = load_source(source, filename)
     results = [_run_check(c, module, error, time_limit) for c in exercise.checks]
     return Report(exercise.name, filename, results)
 
 
 def grade_file(exercise: Exercise, path: Path, time_limit: float = TIME_LIMIT) -> Report:
-    """Grade a student's file (see :func:`grade_source`)."""
+    """Grade a student's file (see :func:`grade_source`).
+
+    >>> import tempfile
+    >>> ex = Exercise("sq", "Derivatives", "t", "Write sq(x) = x * x.", "", (equal_check(
+    ...     "three", "sq(3) = 9", "multiply", ("sq",), lambda m: (m.sq(3.0), 9.0)),))
+    >>> path = Path(tempfile.mkdtemp()) / "sq.py"
+    >>> _ = path.write_text("def sq(x):\\n    return x + x\\n")
+    >>> grade_file(ex, path).checks[0].message
+    'sq(3) = 9: expected 9, got 6 (relative error 0.333: wrong)'
+    """
     return grade_source(exercise, Path(path).read_text(encoding="utf-8"), str(path), time_limit)
 
 
@@ -382,7 +420,15 @@ def grade_file(exercise: Exercise, path: Path, time_limit: float = TIME_LIMIT) -
 def equal_check(name: str, what: str, hint: str, needs: Sequence[str],
                 got_expected: Callable[[types.ModuleType], tuple[Any, Any]], points: int = 1,
                 tol: float = 1e-4, atol: float = 1e-12) -> Check:
-    """A check without generated inputs: ``got_expected(module)`` returns (got, expected)."""
+    """A check without generated inputs: ``got_expected(module)`` returns (got, expected).
+
+    >>> import types
+    >>> c = equal_check("pi", "PI is pi", "3.14159...", (), lambda m: (m.PI, 3.141592653589793))
+    >>> c.run(types.SimpleNamespace(PI=3.0))
+    Traceback (most recent call last):
+    ...
+    microgradx.exercises.core.CheckFailed: PI is pi: expected 3.1415927, got 3 (relative error 0.0451: wrong)
+    """
     def run(module: types.ModuleType) -> str | None:
         got, expected = got_expected(module)
         compare(expected, got, what, tol, atol)
@@ -399,6 +445,15 @@ def property_check(name: str, what: str, hint: str, needs: Sequence[str], strate
     ``test(module, example)`` raises :class:`CheckFailed` (or anything else)
     when the student's code is wrong for ``example``. The search is
     derandomized, so the same file always gets the same example.
+
+    >>> import types
+    >>> from hypothesis import strategies as st
+    >>> def test(m, x):
+    ...     compare(abs(x), m.absolute(x), "absolute(x)")
+    >>> c = property_check("abs", "absolute is abs", "mind the sign", ("absolute",),
+    ...                    st.integers(-100, 100), test)
+    >>> c.run(types.SimpleNamespace(absolute=lambda x: x))
+    'for -1: absolute(x): expected 1, got -1 (relative error 2: wrong)'
     """
     def run(module: types.ModuleType) -> str | None:
         from hypothesis import HealthCheck, Phase, find, settings
