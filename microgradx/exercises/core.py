@@ -5,9 +5,11 @@ grade is reproducible): :func:`property_check` searches for an input on which
 the student's code disagrees with the expected answer and shrinks it to the
 smallest one, which the message then shows together with what was expected
 and what came back. A check is worth ``points``; the score is the sum over
-passed checks. Each check carries one hint; the hint a report shows is that of
-the first failing check (stateless: the same file always gets the same hint,
-and fixing one mistake reveals the next hint).
+passed checks. Each check carries one hint (so an exercise has at most three),
+and a report reveals one of them: that of the first failing check, in the
+text and in that check's JSON record (the other records' hints are empty).
+It is stateless: the same file always gets the same hint, and fixing one
+mistake reveals the next hint.
 
 >>> ex = Exercise("demo", "Derivatives", "Square", "Write square(x) = x * x.",
 ...               "def square(x):\\n    return None  # TODO\\n",
@@ -20,6 +22,7 @@ and fixing one mistake reveals the next hint).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import math
 import re
@@ -115,7 +118,7 @@ class Exercise:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one check: points earned of ``max_points``, the message, and its hint if failed.
+    """The outcome of one check: points earned of ``max_points``, the message, and its hint if revealed.
 
     >>> CheckResult("c", 0, 1, False, "expected 1, got 2", "look again").to_json()["points"]
     0
@@ -398,6 +401,8 @@ def grade_source(exercise: Exercise, source: str, filename: str = "<student>",
     """Grade the text of a student's file against every check of ``exercise`` (see the module example)."""
     module, error = load_source(source, filename)
     results = [_run_check(c, module, error, time_limit) for c in exercise.checks]
+    first = next((i for i, r in enumerate(results) if not r.passed), None)
+    results = [r if i == first else dataclasses.replace(r, hint="") for i, r in enumerate(results)]
     return Report(exercise.name, filename, results)
 
 
