@@ -161,10 +161,11 @@ def forward_of(node: Node) -> tuple[str, Callable[..., Any]] | None:
     cls = _function_class(op)
     if cls is not None:
         face = Value if node._scalar_face else Tensor
+        n_inputs = len(node.parents)         # what follows them in args is the node's saved context
 
         def run(*args: Any) -> Any:
             with no_grad():
-                out = cls.forward(Context(), *(face(a) for a in args[:-1]))
+                out = cls.forward(Context(), *(face(a) for a in args[:n_inputs]))
             return ops.data_of(out)
 
         return cls.__name__, run
