@@ -316,3 +316,15 @@ def test_the_package_schema_matches_the_one_graders_are_given():
     from microgradx.exercises import REPORT_SCHEMA
     stripped = {k: v for k, v in REPORT_SCHEMA.items() if k != "$schema"}
     assert stripped == SCHEMA
+
+
+def test_without_hypothesis_the_kit_says_what_to_install(monkeypatch, capsys):
+    for name in [m for m in sys.modules if m.startswith("microgradx.exercises.") and
+                 m.rsplit(".", 1)[1] in ("registry", "derivatives", "engine", "optimization")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "hypothesis", None)
+    with pytest.raises(mg.exercises.ExerciseError, match="pip install hypothesis"):
+        mg.exercises.list()
+    assert cli_main(["exercise", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install hypothesis" in err and "Traceback" not in err
