@@ -55,20 +55,25 @@ def _blame_message(res: Any) -> str:
     return str(res.worst)
 
 
+def _keys(arity: int) -> tuple[str, ...]:
+    """The names of an op's inputs in the generated examples: x, or a and b."""
+    return ("x",) if arity == 1 else ("a", "b")
+
+
 def _local(op: Callable[[types.ModuleType], type[Function]], exact: Callable[..., Any], arity: int = 1,
            upstream: float = 1.0) -> Callable[[types.ModuleType, dict], None]:
     def test(module: types.ModuleType, ex: dict) -> None:
-        xs = [Value(ex[k]) for k in ("x", "b")[:arity]]
+        xs = [Value(ex[k]) for k in _keys(arity)]
         y = op(module).apply(*xs)
         (y * upstream).backward()
-        for k, x, e in zip(("x", "b"), xs, exact(*(v.data for v in xs))):
+        for k, x, e in zip(_keys(arity), xs, exact(*(v.data for v in xs))):
             compare(e * upstream, x.grad, f"d(loss)/d{k} with upstream gradient {upstream:g}")
     return test
 
 
 def _chain(op: Callable[[types.ModuleType], type[Function]], arity: int = 1) -> Callable:
     def test(module: types.ModuleType, ex: dict) -> None:
-        xs = [Value(ex[k], label=k) for k in ("x", "b")[:arity]]
+        xs = [Value(ex[k], label=k) for k in _keys(arity)]
         f = (lambda x: (op(module).apply(x * 1.5) * 2.5 + x).sin()) if arity == 1 else \
             (lambda x, b: (op(module).apply(x * 1.5, b) * 2.5 + x * b).sin())
         res = gradcheck(f, xs, raise_exception=False, blame=True)
@@ -178,8 +183,8 @@ VALUE_DIV = _value_exercise(
     '    """out = a / b, grad = dL/dout; return (dL/da, dL/db)."""\n'
     '    raise NotImplementedError("TODO")\n',
     "div_backward", lambda a, b: a / b, lambda a, b: (1 / b, -a / b ** 2), 2,
-    st.fixed_dictionaries({"x": _x, "b": st.integers(2, 12).map(lambda v: v / 4)}),
-    st.fixed_dictionaries({"x": _x, "b": _nonzero}),
+    st.fixed_dictionaries({"a": _x, "b": st.integers(2, 12).map(lambda v: v / 4)}),
+    st.fixed_dictionaries({"a": _x, "b": _nonzero}),
     ("a / b = a * b^-1: d/da = 1/b and d/db = -a/b^2 (the minus sign and the square).",
      "Chain rule: both gradients are multiplied by grad, the gradient arriving from above.",
      "With a negative b, b^2 stays positive and the sign comes from -a: write -grad * a / b**2."),
