@@ -58,8 +58,8 @@ def check(op: type[mg.Function], x: mg.Tensor) -> GradcheckResult:
     return gradcheck(lambda t: op.apply(t), [x], raise_exception=False)
 
 
-def draw(out_dir: Path) -> Path:
-    """The student's and the fixed derivative against the numerical one."""
+def draw(out_dir: Path, wrong: GradcheckResult | None = None) -> Path:
+    """The student's and the fixed derivative against the numerical one (and gradcheck's worst element)."""
     plt = pyplot()
     xs = np.linspace(-3, 3, 241)
     numeric = numerical_gradient(lambda a: float(np.sum(a / (1 + np.abs(a)))), xs.copy())
@@ -69,13 +69,18 @@ def draw(out_dir: Path) -> Path:
         with np.errstate(divide="ignore"):
             op.apply(t).sum().backward()
         derivs[op.__name__] = t.grad
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(8.5, 4))
     ax.plot(xs, numeric, color="0.6", lw=6, label="numerical (central differences)")
     ax.plot(xs, derivs["SoftsignByStudent"], "--", color="tab:red", label="student: 1/(1+x)²")
     ax.plot(xs, derivs["Softsign"], color="tab:green", label="fixed: 1/(1+|x|)²")
     ax.axvspan(-3, 0, color="tab:red", alpha=0.07, label="where gradcheck fails (x < 0)")
     ax.set(xlabel="x", ylabel="d softsign / dx", ylim=(0, 1.5), title="Backward of softsign vs numbers")
-    ax.legend(loc="upper right", fontsize=8)
+    if wrong is not None and wrong.worst is not None:
+        w = wrong.worst
+        ax.set_title(f"Backward of softsign vs numbers\ngradcheck: {wrong.n_failed} of {wrong.n_checked} "
+                     f"elements fail; worst {w.where}: {w.analytic:.3g} vs {w.numeric:.3g}",
+                     fontsize="medium")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize=8)
     fig.tight_layout()
     return save_figure(fig, out_dir / "exercise_custom_op.png", crop=False)
 
@@ -93,7 +98,7 @@ def main(n: int = 6, out_dir: Path = OUT, seed: int = 0) -> dict:
     fixed = check(Softsign, x)
     print("\n-- after the fix --")
     print(fixed)
-    path = draw(Path(out_dir))
+    path = draw(Path(out_dir), wrong)
     print(f"\nwrote {path}")
     return {"x": x, "wrong": wrong, "fixed": fixed, "path": path}
 

@@ -51,14 +51,17 @@ def draw(runs: dict[str, np.ndarray], out: Path) -> Path:
         ax.plot(xs[0], xs[0] ** 2, "ks", markersize=5)
         ax.set_xlabel("x")
         ax.set_ylabel("f(x) = x²")
-        ax.set_title(f"{name}: lr = {RATES[name]}")
+        ax.set_title(f"{name}: lr = {RATES[name]}, x after {len(xs) - 1} steps = {xs[-1]:.3g}")
     ax2 = axes.flat[3]
     for name, xs in runs.items():
-        ax2.semilogy(np.abs(xs), "o-", color=COLORS[name], markersize=3, label=f"lr={RATES[name]}")
+        ax2.semilogy(np.abs(xs), "o-", color=COLORS[name], markersize=3,
+                     label=f"lr={RATES[name]}: factor {1 - 2 * RATES[name]:+.2f}")
     ax2.set_xlabel("step")
-    ax2.set_ylabel("|x|")
+    ax2.set_ylabel("|x| (log scale)")
     ax2.set_title("|x| changes by |1 − 2 lr| per step")
-    ax2.legend()
+    ax2.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize="small",
+               title="lr: factor per step")
+    fig.suptitle(f"gradient descent on f(x) = x² from x = {next(iter(runs.values()))[0]:g}")
     fig.tight_layout()
     return save_figure(fig, out)
 

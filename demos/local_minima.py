@@ -44,16 +44,17 @@ def descend(x0: float, lr: float = 0.01, steps: int = 300) -> np.ndarray:
 def draw(runs: dict[str, np.ndarray], out: Path) -> Path:
     """The curve and each run's points on it; the end points are stars."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    fig, ax = plt.subplots(figsize=(9.5, 4.5))
     grid = np.linspace(-2.1, 2.1, 400)
     ax.plot(grid, f(grid), color="0.5", linewidth=1.2, label="f(x) = x⁴ − 3x² + x")
     for (name, xs), color in zip(runs.items(), ("tab:green", "tab:red")):
         ax.plot(xs, f(xs), "o", color=color, markersize=3, alpha=0.6, label=name)
-        ax.plot(xs[-1], f(xs[-1]), "*", color=color, markersize=16, markeredgecolor="k")
+        ax.plot(xs[-1], f(xs[-1]), "*", color=color, markersize=16, markeredgecolor="k",
+                label=f"ends at x = {xs[-1]:.3f}, f = {f(xs[-1]):.3f}")
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
     ax.set_title("gradient descent: the start picks the minimum")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize="small")
     return save_figure(fig, out)
 
 

@@ -22,7 +22,7 @@ import microgradx as mg
 from microgradx import optim
 from microgradx.nn.layers import Linear, ReLU, Sequential
 from microgradx.nn.losses import binary_cross_entropy_with_logits
-from microgradx.plot import loss_landscape
+from microgradx.plot import loss_landscape, save_figure
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -56,12 +56,12 @@ def main(out_dir: Path = OUT, fast: bool = False) -> dict:
     with mg.no_grad():
         trained = loss_fn(net, X, y).item()
     out = Path(out_dir) / "loss_landscape.png"
-    fig, L = loss_landscape(net, loss_fn, X, y, steps=grid, span=1.0, path=out, seed=0)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
+    fig, L = loss_landscape(net, loss_fn, X, y, steps=grid, span=1.0, seed=0)
     centre = float(L[grid // 2, grid // 2])
     rim = float(np.mean(np.r_[L[0], L[-1], L[1:-1, 0], L[1:-1, -1]]))
+    fig.suptitle(f"around a trained 2-16-16-1 net (loss {trained:.4f}): lowest {L.min():.4f}, "
+                 f"highest {L.max():.3f}, mean on the rim {rim:.3f}", y=1.04)
+    save_figure(fig, out)
     print(f"trained a 2-16-16-1 net for {steps} Adam steps: loss {losses[0]:.3f} -> {trained:.4f}")
     print(f"loss on a {grid} x {grid} grid over [-1, 1]^2 in two filter-normalised directions:")
     print(f"  centre (the trained weights) {centre:.4f}, lowest {L.min():.4f}, "

@@ -67,11 +67,13 @@ def draw(runs: dict[str, np.ndarray], epochs: int, out: Path) -> Path:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for (name, losses), width in zip(runs.items(), (2.0, 1.2, 0.6)):
-        ax.plot(np.linspace(0, epochs, len(losses)), losses, label=name, linewidth=width)
+        per_epoch = (len(losses) - 1) // epochs
+        ax.plot(np.linspace(0, epochs, len(losses)), losses, linewidth=width,
+                label=f"{name}, {per_epoch} steps/epoch: {losses[0]:.3f} → {losses[-1]:.3f}")
     ax.set_xlabel("epoch (passes over the data)")
     ax.set_ylabel("hinge loss on all points")
     ax.set_title(f"SGD, lr {LR}: same epochs, different batch sizes")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, title="loss: start → end")
     return save_figure(fig, out)
 
 

@@ -58,16 +58,17 @@ def draw(runs: dict[str, np.ndarray], out: Path) -> Path:
     for (name, xs), color in zip(runs.items(), ("tab:red", "tab:blue")):
         ax.plot(xs, f(xs), "o", color=color, markersize=2.5, alpha=0.5, label=name)
         ax.plot(xs[-1], f(xs[-1]), "*", color=color, markersize=16, markeredgecolor="k")
-        ax2.plot(xs, color=color, label=name)
+        ax2.plot(xs, color=color, label=f"{name}: ends at x = {xs[-1]:.3f}, f = {f(xs[-1]):.2f}")
     ax.set_ylim(-6.5, 20)
     ax.set_xlabel("x")
     ax.set_ylabel("f(x) = x⁴ − 4x² + x")
     ax.set_title(f"from x = {X0}, lr {LR}")
-    ax.legend()
+    ax.legend(loc="upper center", fontsize="small")
     ax2.set_xlabel("step")
     ax2.set_ylabel("x")
     ax2.set_title("gradient descent stops in the first dip")
-    ax2.legend()
+    ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize="small")
+    fig.tight_layout()
     return save_figure(fig, out)
 
 

@@ -61,10 +61,18 @@ def draw(model: mg.nn.MLP, X: np.ndarray, y: np.ndarray, out_dir: Path = OUT) ->
                          np.arange(X[:, 1].min() - 1, X[:, 1].max() + 1, h))
     with mg.no_grad():
         Z = np.array([model(list(p)).data for p in np.c_[xx.ravel(), yy.ravel()]]) > 0
-    fig, ax = plt.subplots(figsize=(5, 4))
+    with mg.no_grad():
+        accuracy = float(np.mean([(model(list(p)).data > 0) == (t > 0) for p, t in zip(X, y)]))
+    fig, ax = plt.subplots(figsize=(6.8, 4))
     ax.contourf(xx, yy, Z.reshape(xx.shape), cmap=plt.cm.Spectral, alpha=0.8)
-    ax.scatter(X[:, 0], X[:, 1], c=y, s=30, cmap=plt.cm.Spectral, edgecolors="k")
-    ax.set_title("MLP(2, [16, 16, 1]) on two moons")
+    for label, marker, color in ((-1, "o", plt.cm.Spectral(0.0)), (1, "s", plt.cm.Spectral(1.0))):
+        pts = X[y == label]
+        ax.scatter(pts[:, 0], pts[:, 1], s=30, marker=marker, color=color, edgecolors="k",
+                   label=f"class {label:+d} ({len(pts)} points)")
+    ax.set_xlabel("x0")
+    ax.set_ylabel("x1")
+    ax.set_title(f"MLP(2, [16, 16, 1]) on two moons: {accuracy:.0%} right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize="small")
     fig.tight_layout()
     written.append(save_figure(fig, out_dir / "moons.png", crop=False))
     if hasattr(mg, "render_graph"):

@@ -53,15 +53,18 @@ def draw(xs: list[float], gd: list[float], out: Path) -> Path:
 
     plt = pyplot()
     grid = np.linspace(-2.2, 2.2, 400)
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
     ax.plot(grid, grid**4 - 2 * grid**2, color="0.3", label="f(x) = x^4 - 2x^2")
     for pts, style, name in ((xs, "o-", "Newton"), (gd, "s--", "gradient descent, lr 0.01")):
         ys = [p**4 - 2 * p**2 for p in pts]
         ax.plot(pts, ys, style, label=name, markersize=5)
     ax.set_ylim(-1.5, 9)
     ax.set_xlabel("x")
-    ax.legend()
-    ax.set_title("Newton's method, f' and f'' by autograd")
+    ax.set_ylabel("f(x)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize="small")
+    ax.set_title(f"{len(xs) - 1} steps from x = {xs[0]:g}: Newton |x − 1| = {abs(xs[-1] - 1):.1e}, "
+                 f"gradient descent {abs(gd[-1] - 1):.2f}", fontsize="medium")
+    fig.suptitle("Newton's method, f' and f'' by autograd")
     fig.tight_layout()
     return save_figure(fig, out / "newton.png", crop=False)
 

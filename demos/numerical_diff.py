@@ -62,7 +62,7 @@ def draw(slopes: dict[float, tuple[float, float]], hs: np.ndarray, errors: dict[
          out_dir: Path) -> Path:
     """Tangent lines (left) and error against h (right), saved as numerical_diff.png."""
     plt = pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13.5, 4.2))
     xs = np.linspace(0, 15, 200)
     left.plot(xs, curve(xs), color="k", label="y = 0.01x² + 0.1x")
     for (p, (slope, _)), color in zip(slopes.items(), ("tab:blue", "tab:orange")):
@@ -72,13 +72,14 @@ def draw(slopes: dict[float, tuple[float, float]], hs: np.ndarray, errors: dict[
     left.set(xlabel="x", ylabel="y", title="Tangent lines from central differences", ylim=(-1, 5))
     left.legend(loc="upper left")
     for m, color in (("forward", "tab:red"), ("central", "tab:green")):
-        right.loglog(hs, errors[m], "o-", color=color, ms=3, label=f"{m} difference")
+        right.loglog(hs, errors[m], "o-", color=color, ms=3,
+                     label=f"{m}: error ~ h^{fitted_order(hs, errors[m]):.2f}, best {errors[m].min():.0e}")
     right.loglog(hs, hs * math.e / 2, ":", color="tab:red", label="O(h): e·h/2")
     right.loglog(hs, hs**2 * math.e / 6, ":", color="tab:green", label="O(h²): e·h²/6")
     right.axvspan(*FIT_RANGE, color="0.92", label="slopes fitted here")
     right.set(xlabel="step h", ylabel="|error| of d/dx exp(x) at x=1",
               title="Truncation error falls with h, round-off rises", ylim=(1e-13, 1))
-    right.legend(loc="upper center", fontsize=8)
+    right.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize=8)
     fig.tight_layout()
     return save_figure(fig, out_dir / "numerical_diff.png", crop=False)
 

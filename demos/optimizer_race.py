@@ -35,6 +35,20 @@ HERE = Path(__file__).resolve().parent
 
 OUT = HERE / "out"
 
+# one look per racer, so a path drawn over another stays visible (Adam and SWATS
+# share a path until SWATS switches: Adam is drawn wide and pale, SWATS dashed on top)
+STYLES = {
+    "SGD": {"color": "tab:blue", "linestyle": "-", "marker": "o"},
+    "momentum": {"color": "tab:orange", "linestyle": "--", "marker": "s"},
+    "Nesterov": {"color": "tab:green", "linestyle": ":", "marker": "^"},
+    "Adagrad": {"color": "tab:red", "linestyle": "-", "marker": "v"},
+    "RMSprop": {"color": "tab:purple", "linestyle": "--", "marker": "D"},
+    "Adam": {"color": "tab:brown", "linestyle": "-", "marker": "", "linewidth": 5, "alpha": 0.45},
+    "AMSGrad": {"color": "tab:pink", "linestyle": "-.", "marker": "P"},
+    "RAdam": {"color": "tab:gray", "linestyle": ":", "marker": "X"},
+    "SWATS": {"color": "black", "linestyle": (0, (4, 2)), "marker": "x", "linewidth": 1.3, "zorder": 4},
+}
+
 # name -> (mg.optim.get name, learning rate)
 RACERS = {
     "SGD": ("sgd", 1e-3),
@@ -82,31 +96,64 @@ def factories(switches: dict | None = None) -> dict:
     return out
 
 
+def style(line, name: str, steps: int) -> None:
+    """Give a drawn path or curve its racer's look; markers every tenth of the run."""
+    look = dict(STYLES[name])
+    line.set_markevery(max(1, steps // 10))
+    line.set_markersize(6)
+    line.set_linewidth(look.pop("linewidth", 1.4))
+    for key, value in look.items():
+        getattr(line, f"set_{key}")(value)
+
+
+def legend_label(name: str, final: float, made: dict) -> str:
+    """'Adam (lr 0.1): 9.43e-03', and whether SWATS switched."""
+    label = f"{name} (lr {RACERS[name][1]:g}): {final:.2e}"
+    if name == "SWATS":
+        swats = made["SWATS"]
+        label += (f", SGD from step {swats.switch_step}" if swats.switched else " (= Adam: no switch)")
+    return label
+
+
 def race(problem: str, steps: int, out_dir: Path) -> tuple[dict[str, np.ndarray], dict, Path]:
     """Run every racer on one problem; returns (paths, optimizers, picture)."""
     plt = pyplot()
     spec = PROBLEMS[problem]
     made: dict = {}
-    fig, ax = plt.subplots(figsize=(7.5, 6))
+    fig, ax = plt.subplots(figsize=(10, 6))
     _, paths = optimizer_paths(spec["f"], factories(made), spec["start"], steps, ax=ax,
                                bounds=spec["bounds"])
-    ax.plot(*spec["minimum"], "r*", markersize=14, markeredgecolor="k")
-    ax.set_title(f"{problem}: {steps} steps from {spec['start']}")
+    for line, name in zip(ax.get_lines(), paths):
+        style(line, name, steps)
+        line.set_label(legend_label(name, float(surface(spec["f"], *paths[name][-1:].T)[0]), made))
+    ax.plot(*spec["minimum"], "r*", markersize=16, markeredgecolor="k", label=f"minimum {spec['minimum']}",
+            zorder=6)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(f"{problem}: {steps} steps from {spec['start']} (black star); final loss in the legend")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0,
+              title="optimizer: final loss")
     return paths, made, save_figure(fig, Path(out_dir) / f"race_{problem}.png")
 
 
 def draw_losses(losses: dict[str, dict[str, np.ndarray]], out: Path) -> Path:
-    """Loss against step for every racer, one panel per problem."""
+    """Loss against step for every racer, one panel per problem; the legend below the panels."""
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(losses), figsize=(6 * len(losses), 4.5))
+    fig, axes = plt.subplots(1, len(losses), figsize=(6 * len(losses), 5))
     for ax, (problem, per) in zip(np.atleast_1d(axes), losses.items()):
         for name, curve in per.items():
-            ax.semilogy(np.maximum(curve, 1e-30), label=name, linewidth=1.1)
+            (line,) = ax.semilogy(np.maximum(curve, 1e-30), label=name)
+            style(line, name, len(curve) - 1)
         ax.set_xlabel("step")
-        ax.set_ylabel("loss")
-        ax.set_title(problem)
-    np.atleast_1d(axes)[-1].legend(fontsize="small", ncol=2)
-    fig.tight_layout()
+        ax.set_ylabel("loss (log scale)")
+        low = min(np.nan_to_num(c[-1], nan=np.inf) for c in per.values())
+        best = " = ".join(n for n, c in per.items() if c[-1] <= low * (1 + 1e-9))
+        ax.set_title(f"{problem}: best final loss {low:.2e} ({best})")
+    handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels) // 2 + 1, fontsize="small",
+               bbox_to_anchor=(0.5, 0.0))
+    fig.suptitle("loss against step, every optimizer from the same start")
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return save_figure(fig, out)
 
 

@@ -35,6 +35,25 @@ OPTIMIZERS = {
     "Adam (lr 0.01)": lambda ps: optim.Adam(ps, lr=0.01),
 }
 SHORT = dict(zip(OPTIMIZERS, ("gd", "momentum", "adam")))
+# gradient descent runs along y = 0 under momentum's first steps: draw it wide and pale, the others on top
+STYLES = {
+    "gradient descent (lr 0.01)": {"color": "tab:blue", "linewidth": 6, "alpha": 0.45, "marker": "",
+                                   "zorder": 2},
+    "momentum 0.9 (lr 0.01)": {"color": "tab:orange", "linewidth": 1.5, "linestyle": "--", "marker": "o",
+                               "markevery": 15, "zorder": 3},
+    "Adam (lr 0.01)": {"color": "tab:green", "linewidth": 1.5, "linestyle": ":", "marker": "s",
+                       "markevery": 15, "zorder": 3},
+}
+
+
+def verdict(y: float) -> str:
+    """'escaped' when |y| is past the threshold, else 'stuck at the saddle'."""
+    return "escaped" if abs(y) > ESCAPED else "stuck at the saddle"
+
+
+def _style(line, name: str) -> None:
+    for key, value in STYLES[name].items():
+        getattr(line, f"set_{key}")(value)
 
 
 def f(x, y):
@@ -45,17 +64,30 @@ def f(x, y):
 def draw(out: Path) -> tuple[Path, dict[str, np.ndarray]]:
     """Run the three optimizers; draw their paths (left) and |y| per step (right)."""
     plt = pyplot()
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 5))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 5.8))
     _, paths = optimizer_paths(f, OPTIMIZERS, START, STEPS, ax=ax, bounds=(-1.5, 1.5, -1.0, 3.5))
-    ax.set_title("f = x² − y² from (1, 1e-6): the saddle is at (0, 0)")
+    for line, name in zip(ax.get_lines(), paths):
+        _style(line, name)
+    ax.set_title("f = x² − y² from (1, 1e-6) (black star): saddle at (0, 0)")
     ax.axhline(0, color="0.5", linewidth=0.6, linestyle=":")
+    ax.plot([0], [0], "o", color="k", markerfacecolor="none", markersize=12, label="the saddle (0, 0)")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.get_legend().remove()
     for name, pts in paths.items():
-        ax2.semilogy(np.abs(pts[:, 1]), label=name)
-    ax2.axhline(ESCAPED, color="k", linewidth=0.8, linestyle="--")
+        y = pts[-1, 1]
+        (line,) = ax2.semilogy(np.abs(pts[:, 1]), label=f"{name}: |y| = {abs(y):.1e}, {verdict(y)}")
+        _style(line, name)
+        line.set_linewidth(min(line.get_linewidth(), 4))
+    ax2.axhline(ESCAPED, color="k", linewidth=0.8, linestyle="--", label=f"escaped: |y| > {ESCAPED:g}")
     ax2.set_xlabel("step")
-    ax2.set_ylabel("|y| (distance from the ridge)")
-    ax2.set_title("escaping the saddle")
-    ax2.legend(fontsize="small")
+    ax2.set_ylabel("|y| (distance from the ridge, log scale)")
+    ax2.set_title(f"escaping the saddle: |y| after {STEPS} steps")
+    handles, labels = ax2.get_legend_handles_labels()
+    handles += ax.get_lines()[-1:]
+    labels += ["the saddle (0, 0)"]
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize="small", bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
     return save_figure(fig, out), paths
 
 
@@ -66,8 +98,7 @@ def main(out_dir: Path = OUT, fast: bool = False) -> dict:
     result: dict = {"start": START, "steps": STEPS, "threshold": ESCAPED}
     for name, pts in paths.items():
         x, y = pts[-1]
-        verdict = "escaped" if abs(y) > ESCAPED else "stuck at the saddle"
-        print(f"{name:>27}: ends at ({x: .3e}, {y: .3e}), |y| = {abs(y):.3e}: {verdict}")
+        print(f"{name:>27}: ends at ({x: .3e}, {y: .3e}), |y| = {abs(y):.3e}: {verdict(y)}")
         result[f"{SHORT[name]}_end"] = (float(x), float(y))
     print(f"wrote {out}")
     result["files"] = [out]

@@ -47,14 +47,21 @@ def gradients(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def draw(auto: np.ndarray, numeric: np.ndarray, out: Path) -> Path:
     """The two gradients side by side and their difference."""
     plt = pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3))
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
     for ax, data, title in ((axes[0], auto, "autograd"), (axes[1], numeric, "numerical"),
                             (axes[2], auto - numeric, "difference")):
         im = ax.imshow(data, cmap="coolwarm")
         ax.set_title(title)
         ax.set_xticks(range(3))
         ax.set_yticks(range(2))
+        ax.set_xlabel("output class j")
+        ax.set_ylabel("input i")
         fig.colorbar(im, ax=ax, shrink=0.8)
+        if title != "difference":
+            for (i, j), v in np.ndenumerate(data):
+                ax.text(j, i, f"{v:.4f}", ha="center", va="center", fontsize="small")
+    fig.suptitle(f"dL/dW[i, j]: autograd vs central differences, largest difference "
+                 f"{np.abs(auto - numeric).max():.1e}")
     fig.tight_layout()
     return save_figure(fig, out / "simple_net.png", crop=False)
 

@@ -6,7 +6,7 @@
 5.0
 """
 
-from . import data, fast, nn, optim, plot  # noqa: F401 - fast plugs its passes into the core
+from . import data, exercises, fast, nn, optim, plot  # noqa: F401 - fast plugs its passes into the core
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import (
     Step,
@@ -72,4 +72,5 @@ __all__ = [
     "explore", "Explorer", "trace", "Trace",
     "jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "compare_modes", "ModeComparison",
     "forward_tangents",
+    "exercises",
 ]

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .exercises import cli as exercise_cli
 from .explore import add_explore_command, run_explore_command
 from .formula import FUNCTIONS, MAX_EXPONENT, NON_DIFFERENTIABLE, Formula, parse_at, parse_formula
 from .gradcheck import _format_table, gradcheck
@@ -312,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="picture to write: .svg .png .pdf, or .dot (default graph.svg)")
     graph.add_argument("--rankdir", default="LR", choices=["LR", "RL", "TB", "BT"], help="layout direction")
     add_explore_command(sub, at_help, FORMULA_HELP)
+    exercise_cli.add_parser(sub)
     bench = sub.add_parser("bench", help="run the benchmarks in bench/ (from a source checkout)")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
@@ -377,6 +379,8 @@ def _main(argv: list[str]) -> int:
         return graph_formula(args.formula, args.at, args.output, args.rankdir)
     if args.command == "explore":
         return run_explore_command(args)
+    if args.command == "exercise":
+        return exercise_cli.run(args)
     if args.command == "bench":
         return _run_bench(args.rest)
     return 2

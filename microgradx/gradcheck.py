@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import Node, grad, no_grad
+from .blame import BlameReport, find_culprit
 from .tensor import Tensor
 from .value import Value
 
@@ -165,6 +166,7 @@ class GradcheckResult:
     atol: float = 1e-5
     rtol: float = 1e-3
     eps: float = 1e-6
+    blame: BlameReport | None = None
 
     @property
     def n_failed(self) -> int:
@@ -219,7 +221,8 @@ class GradcheckResult:
 
     def __str__(self) -> str:
         worst = "" if self.worst is None else f"\nworst: {self.worst}"
-        return f"{self.summary()}\n{self.table()}{worst}"
+        blame = "" if self.blame is None else f"\n{self.blame}"
+        return f"{self.summary()}\n{self.table()}{worst}{blame}"
 
 
 def _format_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -511,7 +514,7 @@ def _numeric(evaluate: Callable[[], np.ndarray], inputs: Sequence[Node], n_out: 
 
 def _compare(kind: str, inputs: Sequence[Node], names: Sequence[str], outputs: Sequence[Node],
              out_names: Sequence[str], evaluate: Callable[[], np.ndarray], eps: float, atol: float,
-             rtol: float, raise_exception: bool) -> GradcheckResult:
+             rtol: float, raise_exception: bool, blame_from: Node | None = None) -> GradcheckResult:
     analytic = _analytic(outputs, inputs)
     numeric = _numeric(evaluate, inputs, analytic[0].shape[0], eps, names)
     rows = [(name, idx) for name, o in zip(out_names, outputs) for idx in np.ndindex(np.shape(o.data))]
@@ -524,10 +527,14 @@ def _compare(kind: str, inputs: Sequence[Node], names: Sequence[str], outputs: S
         max_rel_error=_nanmax(np.array([r.max_rel_error for r in reports])),
         worst=worst, inputs=reports, atol=atol, rtol=rtol, eps=eps,
     )
+    if not result.ok and blame_from is not None:
+        result.blame = find_culprit(blame_from, eps=eps, atol=atol, rtol=rtol)
     if not result.ok and raise_exception:
         assert worst is not None
+        guilty = result.blame.culprit if result.blame is not None else None
         of = "" if worst.output_index == () else f" of output {_element(worst.output, worst.output_index)}"
         raise GradcheckError(
+            (f"{kind} blames the {guilty.where}: its own rule is wrong.\n" if guilty else "") +
             f"{kind} failed at input {worst.input!r} (position {worst.position}), element "
             f"{worst.where}{of}: analytic {worst.analytic:.6g} vs numeric {worst.numeric:.6g}, "
             f"abs error {worst.abs_error:.3g}, rel error {worst.rel_error:.3g} "
@@ -570,7 +577,7 @@ def _prepare(f: Callable[..., Any], inputs: Sequence[Node], eps: float, atol: fl
 
 
 def gradcheck(f: Callable[..., Any], inputs: Sequence[Node], eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True) -> GradcheckResult:
+              rtol: float = 1e-3, raise_exception: bool = True, blame: bool = False) -> GradcheckResult:
     """Compare autograd's gradients of ``f(*inputs)`` with central differences.
 
     ``f`` returns a Value or a Tensor (any shape: then every row of the
@@ -578,6 +585,10 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Node], eps: float = 1e-6, 
     and not checked. Inputs are left as they were (data and grad). On failure
     raises :class:`GradcheckError` naming the input, element, both values and
     errors, unless ``raise_exception=False``.
+
+    With ``blame=True`` a failed check also checks each op's own rule
+    (see :mod:`microgradx.blame`) and ``result.blame`` names the first op,
+    nearest the inputs, whose backward disagrees with its forward.
 
     >>> import microgradx as mg
     >>> w = mg.Tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True, label="w")
@@ -597,7 +608,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Node], eps: float = 1e-6, 
             return _flat_data(y)
 
         return _compare("gradcheck", checked, checked_names, [out], [out.label or "out"], evaluate,
-                        float(eps), float(atol), float(rtol), raise_exception)
+                        float(eps), float(atol), float(rtol), raise_exception, out if blame else None)
     finally:
         state.restore()
 
@@ -650,11 +661,12 @@ def _zero_like(x: Node) -> Node:
 
 
 def check_model(model: Any, loss_fn: Callable[[], Any], eps: float = 1e-6, atol: float = 1e-5,
-                rtol: float = 1e-3, raise_exception: bool = True) -> GradcheckResult:
+                rtol: float = 1e-3, raise_exception: bool = True, blame: bool = False) -> GradcheckResult:
     """Check the gradient of ``loss_fn()`` for every parameter of ``model``, by name.
 
     ``loss_fn`` takes no arguments and builds the loss from the model (a
     Value or a one-element Tensor). Parameters and their grads are restored.
+    ``blame=True`` names the op whose own rule is wrong, as in :func:`gradcheck`.
 
     >>> import microgradx as mg
     >>> model = mg.nn.MLP(2, [3, 1], seed=0)
@@ -690,6 +702,6 @@ def check_model(model: Any, loss_fn: Callable[[], Any], eps: float = 1e-6, atol:
             return _flat_data(y)
 
         return _compare("check_model", checked, checked_names, [out], ["loss"], evaluate,
-                        float(eps), float(atol), float(rtol), raise_exception)
+                        float(eps), float(atol), float(rtol), raise_exception, out if blame else None)
     finally:
         state.restore()

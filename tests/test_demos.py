@@ -27,6 +27,42 @@ GALLERY = [
     "newton", "simple_net", "explorer", "modes",
 ]
 _modules: dict[str, ModuleType] = {}
+FIGURES: dict[str, dict] = {}     # picture file name -> what was on the figure when it was saved
+
+
+def _inside(points: np.ndarray, box) -> np.ndarray:
+    x, y = points[:, 0], points[:, 1]
+    return (x >= box.x0) & (x <= box.x1) & (y >= box.y0) & (y <= box.y1)
+
+
+def _drawn_points(ax) -> np.ndarray:
+    """Display coordinates of every line vertex and scatter point drawn inside the axes."""
+    parts = [ax.transData.transform(np.asarray(line.get_xydata(), float)) for line in ax.get_lines()
+             if len(line.get_xydata())]
+    parts += [c.get_offset_transform().transform(np.asarray(c.get_offsets(), float)) for c in ax.collections
+              if type(c).__name__ == "PathCollection" and len(c.get_offsets())]
+    if not parts:
+        return np.zeros((0, 2))
+    pts = np.concatenate(parts)
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    return pts[_inside(pts, ax.get_window_extent())]
+
+
+def describe_figure(fig) -> dict:
+    """Titles, axis labels, every text and legend entry, and how many data points each legend covers."""
+    fig.canvas.draw()
+    axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    legends = [ax.get_legend() for ax in axes if ax.get_legend() is not None] + list(fig.legends)
+    covered = sum(int(_inside(_drawn_points(ax), leg.get_window_extent()).sum())
+                  for leg in legends for ax in axes)
+    texts = [fig._suptitle.get_text() if fig._suptitle else ""]
+    texts += [t.get_text() for ax in axes for t in (ax.title, *ax.texts)]
+    texts += [t.get_text() for leg in legends for t in leg.get_texts()]
+    series = [len([ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]) for ax in axes]
+    return {"suptitle": texts[0], "titles": [ax.get_title() for ax in axes],
+            "xlabels": [ax.get_xlabel() for ax in axes], "ylabels": [ax.get_ylabel() for ax in axes],
+            "legends": len(legends), "labelled_series": max(series, default=0), "covered": covered,
+            "text": "\n".join(texts)}
 
 
 def demo(name: str) -> ModuleType:
@@ -42,13 +78,23 @@ def demo(name: str) -> ModuleType:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, tuple[dict, str, Path]]:
     """Every gallery demo run once, small: name -> (returned numbers, printed text, out dir)."""
+    from matplotlib.figure import Figure
+
+    savefig = Figure.savefig
+
+    def recording_savefig(fig, fname, *args, **kwargs):
+        FIGURES[Path(fname).name] = describe_figure(fig)
+        return savefig(fig, fname, *args, **kwargs)
+
     out = {}
-    for name in GALLERY:
-        out_dir = tmp_path_factory.mktemp(name)
-        buf = io.StringIO()
-        with contextlib.redirect_stdout(buf):
-            result = demo(name).main(out_dir=out_dir, fast=True)
-        out[name] = (result, buf.getvalue(), out_dir)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Figure, "savefig", recording_savefig)
+        for name in GALLERY:
+            out_dir = tmp_path_factory.mktemp(name)
+            buf = io.StringIO()
+            with contextlib.redirect_stdout(buf):
+                result = demo(name).main(out_dir=out_dir, fast=True)
+            out[name] = (result, buf.getvalue(), out_dir)
     return out
 
 
@@ -64,6 +110,106 @@ def test_demo_runs_headless_and_writes_its_pictures(runs, name):
         assert f.stat().st_size > 0
         assert f"wrote {f}" in printed
     assert sorted(out_dir.iterdir()) == sorted(files)
+
+
+def assert_fit_for_a_lecture(picture: str, fig: dict) -> None:
+    assert fig["suptitle"] or all(fig["titles"]), f"{picture}: an axes without a title"
+    assert all(fig["xlabels"]) and all(fig["ylabels"]), f"{picture}: an axis without a label"
+    if fig["labelled_series"] >= 2:
+        assert fig["legends"] >= 1, f"{picture}: several labelled series and no legend"
+    assert fig["covered"] == 0, f"{picture}: the legend covers {fig['covered']} data points"
+
+
+@pytest.mark.parametrize("name", GALLERY)
+def test_each_picture_has_a_title_axis_labels_and_a_legend_clear_of_the_data(runs, name):
+    pictures = [Path(f).name for f in runs[name][0]["files"] if Path(f).suffix == ".png"]
+    assert all(p in FIGURES for p in pictures)
+    for picture in pictures:
+        assert_fit_for_a_lecture(picture, FIGURES[picture])
+
+
+def test_the_gradcheck_demos_pictures_are_fit_for_a_lecture(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    seen: dict[str, dict] = {}
+    savefig = Figure.savefig
+
+    def recording_savefig(fig, fname, *args, **kwargs):
+        seen[Path(fname).name] = describe_figure(fig)
+        return savefig(fig, fname, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", recording_savefig)
+    with contextlib.redirect_stdout(io.StringIO()):
+        diff = demo("numerical_diff").main(n_steps=13, out_dir=tmp_path)
+        custom = demo("exercise_custom_op").main(out_dir=tmp_path)
+    assert set(seen) == {"numerical_diff.png", "exercise_custom_op.png"}
+    for picture, fig in seen.items():
+        assert_fit_for_a_lecture(picture, fig)
+    for m, order in diff["orders"].items():
+        assert f"{m}: error ~ h^{order:.2f}" in seen["numerical_diff.png"]["text"]
+    worst = custom["wrong"].worst
+    assert f"worst {worst.where}: {worst.analytic:.3g} vs {worst.numeric:.3g}" in \
+        seen["exercise_custom_op.png"]["text"]
+
+
+def test_pictures_without_legends_would_be_caught():
+    plt = pytest.importorskip("matplotlib.pyplot")
+    fig, ax = plt.subplots()
+    ax.plot([0, 1, 2], [0, 1, 2], label="a")
+    ax.plot([0, 1, 2], [2, 1, 0], label="b")
+    ax.legend(loc="center")
+    described = describe_figure(fig)
+    plt.close(fig)
+    assert described["titles"] == [""] and described["xlabels"] == [""]
+    assert described["labelled_series"] == 2 and described["covered"] >= 1
+
+
+def test_the_numbers_each_demo_prints_are_on_its_picture(runs):
+    result = runs["optimizer_race"][0]
+    for problem, final in result["final"].items():
+        text = FIGURES[f"race_{problem}.png"]["text"]
+        for name, loss in final.items():
+            assert f"{name} (lr " in text and f"{loss:.2e}" in text
+        assert "SWATS" in text and ("no switch" in text or "SGD from step" in text)
+    saddle = runs["saddle_point"][0]
+    text = FIGURES["saddle_point.png"]["text"]
+    for short, verdict in (("gd", "stuck at the saddle"), ("momentum", "escaped"), ("adam", "escaped")):
+        assert f"|y| = {abs(saddle[f'{short}_end'][1]):.1e}, {verdict}" in text
+    gd = runs["gradient_descent"][0]
+    assert f"{gd['distance']:.3e}" in FIGURES["gradient_descent.png"]["text"]
+    rates = runs["learning_rates"][0]
+    for name, x in rates["final"].items():
+        assert f"{name}: lr = {rates['rates'][name]}, x after {rates['steps']} steps = {x:.3g}" in \
+            FIGURES["learning_rates.png"]["text"]
+    minima = runs["local_minima"][0]
+    ends = f"ends at x = {minima['end_left']:.3f}, f = {minima['f_left']:.3f}"
+    assert ends in FIGURES["local_minima.png"]["text"]
+    mom = runs["momentum"][0]
+    assert f"ends at x = {mom['momentum_end']:.3f}" in FIGURES["momentum.png"]["text"]
+    assert f"{runs['simple_net'][0]['max_difference']:.1e}" in FIGURES["simple_net.png"]["text"]
+    rim = runs["loss_landscape"][0]["rim_mean"]
+    assert f"mean on the rim {rim:.3f}" in FIGURES["loss_landscape.png"]["text"]
+    assert "largest difference from (2 x0, 2 x1): 0.0e+00" in FIGURES["gradient_field.png"]["text"]
+    batches = runs["minibatch"][0]
+    for name, steps in batches["steps_per_epoch"].items():
+        line = (f"{name}, {steps} steps/epoch: {batches['start_loss'][name]:.3f} → "
+                f"{batches['final_loss'][name]:.3f}")
+        assert line in FIGURES["minibatch.png"]["text"]
+    newton = runs["newton"][0]
+    assert f"gradient descent {abs(newton['gradient_descent'][-1] - 1):.2f}" in FIGURES["newton.png"]["text"]
+
+
+def test_overlapping_paths_stay_visible(runs):
+    race = demo("optimizer_race")
+    adam, swats = race.STYLES["Adam"], race.STYLES["SWATS"]
+    # SWATS follows Adam's path until it switches: Adam wide and pale beneath, SWATS dashed on top
+    assert adam["linewidth"] > 2 * swats["linewidth"] and adam["alpha"] < 1
+    assert swats["linestyle"] != adam["linestyle"] and swats.get("zorder", 2) > adam.get("zorder", 2)
+    looks = {(s["color"], str(s["linestyle"]), s["marker"]) for s in race.STYLES.values()}
+    assert len(looks) == len(race.RACERS)
+    saddle = demo("saddle_point").STYLES
+    gd, mom = saddle["gradient descent (lr 0.01)"], saddle["momentum 0.9 (lr 0.01)"]
+    assert gd["linewidth"] > 2 * mom["linewidth"] and gd["alpha"] < 1 and mom["zorder"] > gd["zorder"]
 
 
 @pytest.mark.parametrize("name", GALLERY)

@@ -860,3 +860,132 @@ def test_exercise_custom_op_demo(tmp_path, capsys):
     assert out["path"].is_file()
     text = capsys.readouterr().out
     assert f"gradcheck pinpoints {wrong.worst}" in text and "gradcheck OK" in text
+
+
+# ---- blame=True: the op whose own rule is wrong ----------------------------------------------
+
+class LeakySig(mg.Function):
+    """sigmoid with a wrong backward: y * (1 + y) instead of y * (1 - y)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = x.sigmoid()
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return grad * y * (1 + y)
+
+
+class GoodSig(mg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = x.sigmoid()
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return grad * y * (1 - y)
+
+
+def _sig(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+def test_blame_names_the_wrong_function_wherever_it_sits_in_a_value_graph(where):
+    x, w = mg.Value(0.4, label="x"), mg.Value(-1.3, label="w")
+    graphs = {
+        "start": lambda x, w: ((LeakySig.apply(x) * w).tanh() + x * x).exp(),
+        "middle": lambda x, w: ((LeakySig.apply(x * w) + x).tanh() * 2).exp(),
+        "end": lambda x, w: LeakySig.apply((x * w).tanh() + x),
+    }
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(graphs[where], [x, w], blame=True)
+    res = info.value.result
+    assert res.blame is not None and res.blame.culprit is not None
+    culprit = res.blame.culprit
+    assert culprit.op == "LeakySig"
+    assert len(res.blame.wrong) == 1            # nodes downstream of it are not blamed
+    assert "blames the LeakySig node" in str(info.value)
+    # its input, from the closed form of each composite
+    z = {"start": 0.4, "middle": 0.4 * -1.3, "end": math.tanh(0.4 * -1.3) + 0.4}[where]
+    assert culprit.inputs[0].endswith(f"= {z:.6g}")
+    if where == "end":                          # upstream 1: the rule itself, both ways
+        y = _sig(z)
+        assert culprit.analytic == pytest.approx(y * (1 + y), rel=1e-9)
+        assert culprit.numeric == pytest.approx(y * (1 - y), rel=1e-5)
+
+
+def test_blame_two_wrong_rules_names_the_one_nearest_the_inputs():
+    x = mg.Value(0.3, label="x")
+    res = gradcheck(lambda x: LeakySig.apply(LeakySig.apply(x * 2) * 3), [x], blame=True,
+                    raise_exception=False)
+    assert not res.ok
+    assert [c.op for c in res.blame.wrong] == ["LeakySig", "LeakySig"]
+    assert res.blame.culprit.inputs[0] == "the mul result = 0.6"
+
+
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+def test_blame_in_a_tensor_network(where):
+    r = rng(3)
+    X = tensor(r.standard_normal((4, 3)), "X")
+    W = tensor(r.standard_normal((3, 2)), "W")
+    graphs = {
+        "start": lambda X, W: (LeakySig.apply(X) @ W).tanh().sum(),
+        "middle": lambda X, W: (LeakySig.apply(X @ W) * 2.0).relu().sum(),
+        "end": lambda X, W: LeakySig.apply((X @ W).tanh()),
+    }
+    res = gradcheck(graphs[where], [X, W], blame=True, raise_exception=False)
+    assert not res.ok
+    culprit = res.blame.culprit
+    assert culprit.op == "LeakySig" and len(res.blame.wrong) == 1
+    shape = (4, 3) if where == "start" else (4, 2)
+    assert culprit.inputs[0].endswith(f"shape {shape}")
+    assert culprit.upstream is None and len(culprit.element) == 2
+
+
+def test_blame_passes_correct_graphs_and_blames_nothing():
+    x, w = mg.Value(0.4, label="x"), mg.Value(-1.3, label="w")
+    res = gradcheck(lambda x, w: ((GoodSig.apply(x * w) + x).tanh() * w / (x + 2)).exp(), [x, w], blame=True)
+    assert res.ok and res.blame is None
+    X = tensor(rng(4).standard_normal((3, 2)), "X")
+    V = tensor(np.ones((2, 2)), "V")
+    report = mg.blame.find_culprit((GoodSig.apply(X).exp() @ V).log_softmax(1).sum())
+    assert report.culprit is None and report.wrong == [] and report.checked >= 4
+
+
+def test_blame_tolerates_relu_and_abs_at_their_kink_and_says_so():
+    x = mg.Value(0.0, label="x")
+    report = mg.blame.find_culprit(x.relu() * 3 + abs(x) + x * 2)
+    assert report.culprit is None
+    assert any("relu node" in n and "kink" in n for n in report.notes)
+    t = tensor([0.0, 1.5, -2.0], "t")
+    report = mg.blame.find_culprit((t.relu() * tensor([1.0, 2.0, 3.0])).sum())
+    assert report.culprit is None and any("element [0]" in n and "kink" in n for n in report.notes)
+
+
+def test_blame_still_names_a_wrong_function_next_to_a_kink():
+    x = tensor([0.0, 0.7, -0.4], "x")
+    report = mg.blame.find_culprit(LeakySig.apply(x.relu() + x).sum())
+    assert report.culprit is not None and report.culprit.op == "LeakySig"
+
+
+def test_check_model_blame_names_the_wrong_function():
+    class Net(mg.nn.Module):
+        def __init__(self):
+            self.w = tensor([[0.5, -1.0], [2.0, 0.3]], "w")
+
+        def __call__(self, x):
+            return LeakySig.apply(x @ self.w).sum()
+
+    net = Net()
+    with pytest.raises(GradcheckError) as info:
+        check_model(net, lambda: net(mg.Tensor(np.array([[1.0, -2.0]]))), blame=True)
+    assert info.value.result.blame.culprit.op == "LeakySig"
+    assert check_model(net, lambda: net(mg.Tensor(np.array([[1.0, -2.0]]))), blame=False,
+                       raise_exception=False).blame is None
