@@ -103,10 +103,16 @@ class Function:
         ctx = Context()
         with no_grad():
             out = cls.forward(ctx, *lifted)
+        if not isinstance(out, (Node, float, int, np.ndarray, np.generic)) or isinstance(out, bool):
+            raise TypeError(
+                f"{cls.__name__}.forward returned a {type(out).__name__}; return one "
+                f"{face.__name__} (or a number / ndarray): one output per Function"
+            )
         data = ops.data_of(out)
         op = cls.__dict__.get("_op")
         if op is None:
             op = ops.Op(cls.__name__, None, None, vjp_all=_function_vjp(cls))
+            op.function = cls            # which Function a node of this op came from (gradcheck's blame)
             cls._op = op
         if face is Value:
             if isinstance(out, Tensor) or np.ndim(data) != 0:

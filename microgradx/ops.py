@@ -41,7 +41,7 @@ class Op:
     1.0
     """
 
-    __slots__ = ("name", "scalar", "array", "vjps", "vjp_all", "vjp_batch", "symbol", "pre")
+    __slots__ = ("name", "scalar", "array", "vjps", "vjp_all", "vjp_batch", "symbol", "pre", "function")
 
     def __init__(
         self,
@@ -62,6 +62,7 @@ class Op:
         self.vjp_batch = vjp_batch
         self.symbol = symbol or name
         self.pre = pre
+        self.function = None         # the mg.Function class of a user-defined op
         OPS[name] = self
 
     def __repr__(self) -> str:
