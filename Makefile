@@ -28,9 +28,15 @@ setup: $(TEST_STAMP)
 demo: $(DEMO_STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m microgradx demo all
 
+# the engine's own tests run a second time with every backward through the reference driver
+ENGINE_TESTS := tests/test_autograd.py tests/test_value.py tests/test_tensor.py tests/test_tensor_backward.py \
+	tests/test_conventions.py tests/test_zero_gradients.py tests/test_engine.py tests/test_anomaly.py \
+	tests/test_function.py tests/test_fast.py tests/test_dot_grid.py tests/test_torch_names.py
+
 test: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	MPLBACKEND=Agg $(BIN)/python -m pytest
+	MICROGRADX_REFERENCE=1 $(BIN)/python -m pytest -o addopts=-q $(ENGINE_TESTS)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m pip install -q -r bench/requirements.txt

@@ -30,6 +30,13 @@ NODE_BY_NODE = 10**9         # a DOT_BATCH_EDGES no grid reaches
 SEEDS = st.integers(0, 2**32 - 1)
 
 
+@pytest.fixture(autouse=True)
+def fast_paths_on():
+    """These tests are about the fast pass's grid: on, even under MICROGRADX_REFERENCE=1."""
+    with mg.use_fast_paths(True):
+        yield
+
+
 # ---- helpers -----------------------------------------------------------------------------
 
 @contextmanager
