@@ -3,10 +3,9 @@
 ``Bare`` keeps only what a reverse pass over micrograd's fine-grained graph
 needs: one slotted object per ``+``, ``*`` or relu holding its value, its
 gradient, its op and inputs, and its generation; the three derivatives are
-written inline in the one backward loop, which (as microgradx's does) sends
-no exact-zero gradient, so the graph behind a dead relu or a met margin is
-not visited. No labels, no checks, no other ops, no grad mode, no Tensor
-face. It is to the scalar step what the hand-written NumPy step is to the
+written inline in the one backward loop, which (as microgradx's does) follows
+every edge, zeros included, as the chain rule does. No labels, no checks, no
+other ops, no grad mode, no Tensor face. It is to the scalar step what the hand-written NumPy step is to the
 Tensor step: a floor to compare against, not an engine to use.
 """
 
@@ -87,7 +86,7 @@ class Bare:
                 node._g = None
                 node.grad += g
                 op = node._op
-                if op and g != 0.0:
+                if op:
                     a = node._a
                     b = node._b
                     if op == _ADD:
@@ -97,15 +96,13 @@ class Bare:
                         gb = g * a.data
                     else:
                         ga = g if node.data > 0.0 else 0.0
-                    if ga == 0.0:
-                        pass
-                    elif a._g is None:
+                    if a._g is None:
                         a._g = ga
                         a._next = heads[a._gen]
                         heads[a._gen] = a
                     else:
                         a._g += ga
-                    if b is not None and gb != 0.0:
+                    if b is not None:
                         if b._g is None:
                             b._g = gb
                             b._next = heads[b._gen]
