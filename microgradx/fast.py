@@ -25,6 +25,7 @@ Speed shortcuts, each measured in ``bench/`` (``bench/README.md``):
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -82,78 +83,108 @@ def backward_fast(roots: Sequence[Node], seeds: Sequence[Any]) -> bool:
     return True
 
 
-def _file(p: Node, gp: Any, pending: dict, heads: list) -> None:
-    """Add ``gp`` to ``p``'s pending gradient; file ``p`` under its generation when new."""
-    k = id(p)
-    old = pending.get(k)
+def _file(p: Node, gp: Any, pending: dict, heads: defaultdict) -> None:
+    """Tensor pass: add ``gp`` to ``p``'s pending gradient; file ``p`` under its generation when new."""
+    old = pending.get(p)
     if old is None:
-        pending[k] = gp
-        h = heads[p._gen]
-        if h is None:
-            heads[p._gen] = [p]
-        else:
-            h.append(p)
+        pending[p] = gp
+        heads[p._gen].append(p)
     else:
-        pending[k] = old + gp
+        pending[p] = old + gp
+
+
+def _send(p: Node, gp: Any, heads: list) -> None:
+    """Value pass: a leaf adds ``gp`` to its ``.grad`` at once; an op node gathers it in ``_g``,
+    filed under its generation (chained through ``_next``) when first met."""
+    if p._op is None:
+        p.grad += gp
+    elif p._g is None:
+        p._g = gp
+        p._next = heads[p._gen]
+        heads[p._gen] = p
+    else:
+        p._g += gp
 
 
 def _scalar_pass(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
-    """Values: each node adds its gradient to ``.grad`` and sends one share to each
-    input. Nodes of one generation never feed each other, so a generation's dot
-    nodes can wait and go together (:func:`_dot_generation`)."""
-    pending: dict[int, Any] = {}
+    """Values: generation by generation, highest first. The pass keeps its state in the op
+    nodes' ``_g`` and ``_next`` and clears it as it goes, or on failure; leaves take their
+    share at once, so graphs that share only leaves share no pass state. Nodes of one
+    generation never feed each other, so its dot nodes can wait and go together."""
     heads: list[Any] = [None] * (max(r._gen for r in roots) + 1)
-    for r, s in zip(roots, seeds):
-        _file(r, s, pending, heads)
-    for gen in range(len(heads) - 1, -1, -1):
-        nodes, heads[gen] = heads[gen], None
-        if nodes is None:
-            continue
-        dots, dot_grads = [], []
-        for node in nodes:
-            g = pending.pop(id(node))
+    try:
+        for r, s in zip(roots, seeds):
+            _send(r, s, heads)
+        for gen in range(len(heads) - 1, -1, -1):
+            node, heads[gen] = heads[gen], None
+            dots = _chain(node, heads)
+            if dots:
+                _dot_generation(dots, heads)
+    except BaseException:
+        _clear(heads)
+        raise
+
+
+def _chain(node: Any, heads: list) -> list[tuple[Node, Any]]:
+    """One generation's chain of nodes: each adds its gradient to ``.grad`` and sends one share
+    to each input (:func:`_send` written out for one- and two-input ops: it runs once per
+    edge). Returns the dot nodes met, with their gradients."""
+    dots: list[tuple[Node, Any]] = []
+    try:
+        while node is not None:
+            g, node._g = node._g, None
             node.grad += g
-            op = node._op
-            if op is None:
-                continue
-            a, b = node._a, node._b
+            a, b, op = node._a, node._b, node._op
             if b is not None:
                 va, vb = op.vjps
-                if va is passes:
-                    ga = g
-                    gb = g if vb is passes else vb(g, node.data, a.data, b.data)
-                elif va is times_b and vb is times_a:
+                if va is times_b and vb is times_a:
                     ga, gb = g * b.data, g * a.data
+                elif va is passes:
+                    ga, gb = g, g if vb is passes else vb(g, node.data, a.data, b.data)
                 else:
                     ga, gb = va(g, node.data, a.data, b.data), vb(g, node.data, a.data, b.data)
-                _file(a, ga, pending, heads)
-                _file(b, gb, pending, heads)
-            elif type(a) is not tuple:
-                va = op.vjps[0]
-                ctx = node._ctx
-                if va is passes:
-                    ga = g
-                elif ctx is None:
-                    ga = va(g, node.data, a.data)
+                if b._op is None:
+                    b.grad += gb
+                elif b._g is None:
+                    b._g, b._next, heads[b._gen] = gb, heads[b._gen], b
                 else:
-                    ga = va(g, node.data, a.data, *ctx)
-                _file(a, ga, pending, heads)
-            elif a and type(a[0]) is tuple:
-                dots.append(node)
-                dot_grads.append(g)
+                    b._g += gb
+            elif type(a) is tuple:
+                dots.append((node, g)) if a and type(a[0]) is tuple else _send_all(node, g, heads)
+                node._next, node = None, node._next
+                continue
             else:
-                _send_all(node, g, pending, heads)
-        if dots:
-            _dot_generation(dots, dot_grads, pending, heads)
+                va, ctx = op.vjps[0], node._ctx
+                ga = g if va is passes else va(g, node.data, a.data) if ctx is None else \
+                    va(g, node.data, a.data, *ctx)
+            if a._op is None:
+                a.grad += ga
+            elif a._g is None:
+                a._g, a._next, heads[a._gen] = ga, heads[a._gen], a
+            else:
+                a._g += ga
+            node._next, node = None, node._next
+    except BaseException:
+        _clear([node])
+        raise
+    return dots
 
 
-def _send_all(node: Node, g: Any, pending: dict, heads: list) -> None:
+def _clear(heads: list) -> None:
+    """After a failure: clear the pass's state from every node still chained in ``heads``."""
+    for rest in heads:
+        while rest is not None:
+            rest._g = None
+            rest._next, rest = None, rest._next
+
+
+def _send_all(node: Node, g: Any, heads: list) -> None:
     """Any other Value node: its inputs' shares by the reference's rule at one node."""
     for p, gp in zip(parents_of(node), autograd.input_grads(node, g)):
-        _file(p, gp, pending, heads)
+        _send(p, gp, heads)
 
 
-def _dot_generation(dots: list[Node], grads: list[Any], pending: dict, heads: list) -> None:
+def _dot_generation(dots: list[tuple[Node, Any]], heads: list) -> None:
     """The dot nodes of one generation, in groups of one op and one pair of lengths.
 
     A layer called on many samples makes a grid: row r an input tuple (a sample),
@@ -162,7 +193,7 @@ def _dot_generation(dots: list[Node], grads: list[Any], pending: dict, heads: li
     by two matrix products. Anything else goes node by node.
     """
     groups: dict[tuple, tuple[list, list]] = {}
-    for node, g in zip(dots, grads):
+    for node, g in dots:
         wb, xs = node._a
         nodes, gs = groups.setdefault((node._op, len(wb), len(xs)), ([], []))
         nodes.append(node)
@@ -183,7 +214,7 @@ def _dot_generation(dots: list[Node], grads: list[Any], pending: dict, heads: li
         if (len(nodes) != len(rows) * len(cols) or len(np.unique(flat)) != len(nodes)
                 or nw - nx not in (0, 1) or len(nodes) * (nw + nx) < DOT_BATCH_EDGES):
             for node, g in zip(nodes, gs):
-                _send_all(node, g, pending, heads)
+                _send_all(node, g, heads)
             continue
         G = np.empty(len(nodes))
         G[flat] = gs
@@ -192,10 +223,10 @@ def _dot_generation(dots: list[Node], grads: list[Any], pending: dict, heads: li
             Y = np.empty(len(nodes))
             Y[flat] = [d.data for d in nodes]
             G = op.pre(G, Y.reshape(G.shape))
-        _dot_grid(G, col_tuples, row_tuples, op, pending, heads)
+        _dot_grid(G, col_tuples, row_tuples, op, heads)
 
 
-def _dot_grid(G: np.ndarray, col_tuples: list, row_tuples: list, op: Any, pending: dict, heads: list) -> None:
+def _dot_grid(G: np.ndarray, col_tuples: list, row_tuples: list, op: Any, heads: list) -> None:
     """Backward through a full grid of dot nodes by ``op.vjp_batch`` (see above)."""
     nw, nx = len(col_tuples[0]), len(row_tuples[0])
     W = np.array([[w.data for w in wb] for wb in col_tuples])
@@ -204,27 +235,26 @@ def _dot_grid(G: np.ndarray, col_tuples: list, row_tuples: list, op: Any, pendin
     dW, dX = op.vjp_batch(G, W, X)
     for wb, gw in zip(col_tuples, dW.tolist()):
         for p, gp in zip(wb, gw):
-            _file(p, gp, pending, heads)
+            _send(p, gp, heads)
     for xs, gx in zip(row_tuples, dX.tolist()):
         for p, gp in zip(xs, gx):          # a bias's column of dX (its partner 1.0) is left out
-            _file(p, gp, pending, heads)
+            _send(p, gp, heads)
 
 
 def _tensor_pass(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
     """Tensors: ordered as the Value pass. A leaf's gradient goes straight into its
     ``.grad`` (``_add_grad``), so leaves take no turn; a gradient of its input's
     shape and dtype passes between op nodes as it is."""
-    pending: dict[int, Any] = {}
-    heads: list[Any] = [None] * (max(r._gen for r in roots) + 1)
+    pending: dict[Node, Any] = {}
+    heads: defaultdict = defaultdict(list)
     for r, s in zip(roots, seeds):
         if r._op is None:
             r._add_grad(s, None)
         else:
             _file(r, s, pending, heads)
-    for gen in range(len(heads) - 1, -1, -1):
-        nodes, heads[gen] = heads[gen], None
-        for node in nodes or ():
-            g = pending.pop(id(node))
+    for gen in range(max(heads, default=-1), -1, -1):
+        for node in heads.pop(gen, ()):
+            g = pending.pop(node)
             if node._retains_grad:
                 node._store_grad(g)
             op = node._op

@@ -49,7 +49,7 @@ def _node(data: float, op: ops.Op | None = None, a: Any = None, b: Any = None,
     True
     """
     v = _new(Value)
-    v.data, v.grad, v.label = data, 0.0, ""
+    v.data, v.grad, v.label, v._g = data, 0.0, "", None
     record = MODE.record if op is not None else 0
     if not record:
         v._op = v._a = v._b = v._ctx = None
@@ -62,18 +62,34 @@ def _node(data: float, op: ops.Op | None = None, a: Any = None, b: Any = None,
 
 
 def _apply(op: ops.Op, x: Value, other: Any = None, *params: Any) -> Value:
-    """``op`` applied to ``x`` and ``other``: a Value (a binary node), a number (saved
-    with the node, in ``_ctx``, before any ``params``) or None (a unary op).
+    """The node of ``op`` on ``x`` and ``other``: a Value (a binary node), a number (saved
+    with the node, in ``_ctx``, before any ``params``) or None (a unary op). As
+    :func:`_node`, written out: every arithmetic op of every Value graph passes here.
 
     >>> _apply(ops.MUL, Value(3.0), 4).data
     12.0
     """
+    v = _new(Value)
+    v.grad, v.label, v._g = 0.0, "", None
     if type(other) is Value:
-        g = x._gen if x._gen > other._gen else other._gen
-        return _node(op.scalar(x.data, other.data), op, x, other, None, g + 1)
-    if other is not None:
-        params = (_number(other), *params)
-    return _node(op.scalar(x.data, *params), op, x, None, params or None, x._gen + 1)
+        v.data = op.scalar(x.data, other.data, *params)
+        v._b, v._ctx = other, params or None
+        gen = x._gen if x._gen > other._gen else other._gen
+    else:
+        if other is not None:
+            params = (_number(other), *params)
+        v.data = op.scalar(x.data, *params)
+        v._b, v._ctx = None, params or None
+        gen = x._gen
+    record = MODE.record
+    if record:
+        v._op, v._a, v._gen = op, x, gen + 1
+        if record == 2:
+            HOOKS["forward"](v)
+    else:
+        v._op = v._a = v._b = v._ctx = None
+        v._gen = 0
+    return v
 
 
 def _make(data: float, prev: tuple, op: ops.Op, ctx: tuple | None = None) -> Value:
@@ -113,14 +129,14 @@ class Value(Node):
     (-3.0, -4.0)
     """
 
-    __slots__ = ()
+    __slots__ = ("_g", "_next")    # the fast pass's state while it runs (microgradx/fast.py)
     _scalar_face = True
 
     def __init__(self, data: Any, _children: tuple = (), _op: str = "", label: str = "") -> None:
         self.data = _check_number(data)
         self.grad = 0.0
         self.label = label
-        self._op = self._a = self._b = self._ctx = None
+        self._op = self._a = self._b = self._ctx = self._g = None
         self._gen = 0
         if _children:
             raise ValueError("Value(...) makes a leaf; build graphs with operations")
