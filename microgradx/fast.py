@@ -149,8 +149,11 @@ def _chain(node: Any, heads: list) -> list[tuple[Node, Any]]:
                     b._g, b._next, heads[b._gen] = gb, heads[b._gen], b
                 else:
                     b._g += gb
-            elif type(a) is tuple:
-                dots.append((node, g)) if a and type(a[0]) is tuple else _send_all(node, g, heads)
+            elif type(a) is tuple:         # n-ary: a dot node waits for its generation's others
+                if a and type(a[0]) is tuple:
+                    dots.append((node, g))
+                else:
+                    _send_all(node, g, heads)
                 node._next, node = None, node._next
                 continue
             else:
@@ -185,45 +188,69 @@ def _send_all(node: Node, g: Any, heads: list) -> None:
 
 
 def _dot_generation(dots: list[tuple[Node, Any]], heads: list) -> None:
-    """The dot nodes of one generation, in groups of one op and one pair of lengths.
-
-    A layer called on many samples makes a grid: row r an input tuple (a sample),
-    column c a weight tuple (a neuron), node (r, c) ``W[c] . X[r]``. Where a group
-    fills its grid exactly (each cell once), ``op.vjp_batch`` gives every gradient
-    by two matrix products. Anything else goes node by node.
-    """
-    groups: dict[tuple, tuple[list, list]] = {}
+    """The dot nodes of one generation (with their gradients). A layer called on many samples
+    makes a grid: row r an input tuple (a sample), column c a weight tuple (a neuron), node
+    (r, c) ``W[c] . X[r]``. Nodes of one op and one pair of lengths that fill their grid
+    exactly (each cell once) go through ``op.vjp_batch``: two matrix products. Anything else
+    goes node by node. Mixed kinds are split into groups of one kind first."""
+    cells = _dot_cells(dots)
+    if cells is not None:
+        _dot_group(dots, cells, heads)
+        return
+    groups: dict[tuple, list] = {}
     for node, g in dots:
+        groups.setdefault((node._op, len(node._a[0]), len(node._a[1])), []).append((node, g))
+    for group in groups.values():
+        cells = _dot_cells(group)
+        assert cells is not None          # one kind now
+        _dot_group(group, cells, heads)
+
+
+def _dot_cells(dots: list[tuple[Node, Any]]) -> tuple | None:
+    """(row tuples, column tuples, their op, each node's row, each node's column), or None
+    when the nodes are of more than one kind (op, number of weights, number of inputs)."""
+    rows: dict[int, int] = {}
+    cols: dict[int, int] = {}
+    row_tuples: list[tuple] = []
+    col_tuples: list[tuple] = []
+    ri, ci = [], []
+    op = dots[0][0]._op
+    for node, _ in dots:
         wb, xs = node._a
-        nodes, gs = groups.setdefault((node._op, len(wb), len(xs)), ([], []))
-        nodes.append(node)
-        gs.append(g)
-    for (op, nw, nx), (nodes, gs) in groups.items():
-        rows: dict[int, int] = {}
-        cols: dict[int, int] = {}
-        row_tuples, col_tuples, cells = [], [], []
-        for node in nodes:
-            wb, xs = node._a
-            r = rows.setdefault(id(xs), len(rows))
-            c = cols.setdefault(id(wb), len(cols))
-            row_tuples += [xs] if r == len(row_tuples) else []
-            col_tuples += [wb] if c == len(col_tuples) else []
-            cells.append(r * len(nodes) + c)
-        flat = np.array(cells)
-        flat = (flat // len(nodes)) * len(cols) + flat % len(nodes)
-        if (len(nodes) != len(rows) * len(cols) or len(np.unique(flat)) != len(nodes)
-                or nw - nx not in (0, 1) or len(nodes) * (nw + nx) < DOT_BATCH_EDGES):
-            for node, g in zip(nodes, gs):
-                _send_all(node, g, heads)
-            continue
-        G = np.empty(len(nodes))
-        G[flat] = gs
-        G = G.reshape(len(rows), len(cols))
-        if op.pre is not None:
-            Y = np.empty(len(nodes))
-            Y[flat] = [d.data for d in nodes]
-            G = op.pre(G, Y.reshape(G.shape))
-        _dot_grid(G, col_tuples, row_tuples, op, heads)
+        c = cols.get(id(wb))
+        if c is None:
+            c = cols[id(wb)] = len(col_tuples)
+            col_tuples.append(wb)
+        r = rows.get(id(xs))
+        if r is None:
+            r = rows[id(xs)] = len(row_tuples)
+            row_tuples.append(xs)
+        ri.append(r)
+        ci.append(c)
+        if node._op is not op:
+            return None
+    if len({len(t) for t in col_tuples}) != 1 or len({len(t) for t in row_tuples}) != 1:
+        return None
+    return row_tuples, col_tuples, op, ri, ci
+
+
+def _dot_group(dots: list[tuple[Node, Any]], cells: tuple, heads: list) -> None:
+    """Dot nodes of one kind: by their grid when they fill it, else node by node."""
+    row_tuples, col_tuples, op, ri, ci = cells
+    n_r, n_c, nw, nx = len(row_tuples), len(col_tuples), len(col_tuples[0]), len(row_tuples[0])
+    flat = np.array(ri) * n_c + np.array(ci)
+    if (len(dots) != n_r * n_c or nw - nx not in (0, 1) or len(dots) * (nw + nx) < DOT_BATCH_EDGES
+            or len(np.unique(flat)) != len(dots)):
+        for node, g in dots:
+            _send_all(node, g, heads)
+        return
+    G = np.empty(n_r * n_c)
+    G[flat] = [g for _, g in dots]
+    if op.pre is not None:
+        Y = np.empty(n_r * n_c)
+        Y[flat] = [node.data for node, _ in dots]
+        G = op.pre(G, Y)
+    _dot_grid(G.reshape(n_r, n_c), col_tuples, row_tuples, op, heads)
 
 
 def _dot_grid(G: np.ndarray, col_tuples: list, row_tuples: list, op: Any, heads: list) -> None:

@@ -43,7 +43,8 @@ def _check_number(data: Any, what: str = "Value") -> float:
 
 def _node(data: float, op: ops.Op | None = None, a: Any = None, b: Any = None,
           ctx: tuple | None = None, gen: int = 0) -> Value:
-    """The one place a Value is built: a leaf when ``op`` is None or no graph is recorded.
+    """A leaf or an n-ary node (ops of one or two inputs: :func:`_apply`); a leaf when ``op`` is None
+    or no graph is recorded.
 
     >>> _node(2.0).is_leaf
     True
