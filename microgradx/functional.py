@@ -392,6 +392,23 @@ def _jac_transform(func: Callable[..., Any], argnums: Any, name: str, mode: Call
 # ---- the transforms ------------------------------------------------------------------------
 
 @_recording
+def _seeded_call(func: Callable, primals: Any, tangents: Any, name: str) -> tuple:
+    """What jvp and hvp share: the primals wrapped as nodes, the tangents as seeds by node
+    id, and ``func`` evaluated once on them: (graph, args, seeds, outputs, several)."""
+    prim = _as_tuple(primals, "primals", name)
+    tans = _as_tuple(tangents, "tangents", name)
+    if len(prim) != len(tans):
+        raise ValueError(f"{name}: {len(prim)} primals but {len(tans)} tangents; give one tangent per primal")
+    graph = any(_needs_graph(p) for p in prim) or any(_needs_graph(t) for t in tans)
+    args = [_wrap(p, graph, f"{name}: primal {i}") for i, p in enumerate(prim)]
+    seeds = {}
+    for i, (a, t) in enumerate(zip(args, tans)):
+        for node, piece in zip(a.nodes, _pieces(t, a, f"tangent {i}", name)):
+            seeds[id(node)] = piece
+    outs, several = _evaluate(func, [a.call for a in args], name)
+    return graph, args, seeds, outs, several
+
+
 def jvp(func: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """``(f(*primals), J·tangents)``: forward mode, as ``torch.func.jvp``.
 
@@ -403,17 +420,7 @@ def jvp(func: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any
     >>> mg.jvp(lambda x, y: x * y, (3.0, 4.0), (1.0, 0.0))
     (12.0, 4.0)
     """
-    prim = _as_tuple(primals, "primals", "jvp")
-    tans = _as_tuple(tangents, "tangents", "jvp")
-    if len(prim) != len(tans):
-        raise ValueError(f"jvp: {len(prim)} primals but {len(tans)} tangents; give one tangent per primal")
-    graph = any(_needs_graph(p) for p in prim) or any(_needs_graph(t) for t in tans)
-    args = [_wrap(p, graph, f"jvp: primal {i}") for i, p in enumerate(prim)]
-    seeds = {}
-    for i, (a, t) in enumerate(zip(args, tans)):
-        for node, piece in zip(a.nodes, _pieces(t, a, f"tangent {i}", "jvp")):
-            seeds[id(node)] = piece
-    outs, several = _evaluate(func, [a.call for a in args], "jvp")
+    graph, args, seeds, outs, several = _seeded_call(func, primals, tangents, "jvp")
     tan = Linearization([o for out in outs for o in out.nodes], create_graph=graph).push(seeds)
     values = [_present(out.nodes, out, graph) for out in outs]
     tangents_out = [_present([tan.get(id(o)) for o in out.nodes], out, graph) for out in outs]
@@ -545,17 +552,7 @@ def hvp(func: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any
     >>> mg.hvp(lambda x, y: x * x * y, (3.0, 2.0), (1.0, 0.0))
     (18.0, (4.0, 6.0))
     """
-    prim = _as_tuple(primals, "primals", "hvp")
-    tans = _as_tuple(tangents, "tangents", "hvp")
-    if len(prim) != len(tans):
-        raise ValueError(f"hvp: {len(prim)} primals but {len(tans)} tangents; give one tangent per primal")
-    graph = any(_needs_graph(p) for p in prim) or any(_needs_graph(t) for t in tans)
-    args = [_wrap(p, graph, f"hvp: primal {i}") for i, p in enumerate(prim)]
-    seeds = {}
-    for i, (a, t) in enumerate(zip(args, tans)):
-        for node, piece in zip(a.nodes, _pieces(t, a, f"tangent {i}", "hvp")):
-            seeds[id(node)] = piece
-    outs, several = _evaluate(func, [a.call for a in args], "hvp")
+    graph, args, seeds, outs, several = _seeded_call(func, primals, tangents, "hvp")
     out = outs[0]
     if several or out.size != 1 or out.kind == "values" and out.shape != ():
         raise ValueError(f"hvp: f must return a single number (a Value or a one-element Tensor), "
