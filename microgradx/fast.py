@@ -158,8 +158,12 @@ def _chain(node: Any, heads: list) -> list[tuple[Node, Any]]:
                 continue
             else:
                 va, ctx = op.vjps[0], node._ctx
-                ga = g if va is passes else va(g, node.data, a.data) if ctx is None else \
-                    va(g, node.data, a.data, *ctx)
+                if va is passes:
+                    ga = g
+                elif va is times_b and ctx is not None:          # times a number: it is in ctx
+                    ga = g * ctx[0]
+                else:
+                    ga = va(g, node.data, a.data) if ctx is None else va(g, node.data, a.data, *ctx)
             if a._op is None:
                 a.grad += ga
             elif a._g is None:

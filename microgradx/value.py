@@ -73,14 +73,17 @@ def _apply(op: ops.Op, x: Value, other: Any = None, *params: Any) -> Value:
     v = _new(Value)
     v.grad, v.label, v._g = 0.0, "", None
     if type(other) is Value:
-        v.data = op.scalar(x.data, other.data, *params)
+        v.data = op.scalar(x.data, other.data, *params) if params else op.scalar(x.data, other.data)
         v._b, v._ctx = other, params or None
         gen = x._gen if x._gen > other._gen else other._gen
-    else:
-        if other is not None:
-            params = (_number(other), *params)
-        v.data = op.scalar(x.data, *params)
+    elif other is None:
+        v.data = op.scalar(x.data, *params) if params else op.scalar(x.data)
         v._b, v._ctx = None, params or None
+        gen = x._gen
+    else:                         # a number operand (the common ones written without a call)
+        c = other if type(other) is float else _number(other)
+        v.data = op.scalar(x.data, c, *params) if params else op.scalar(x.data, c)
+        v._b, v._ctx = None, (c, *params)
         gen = x._gen
     record = MODE.record
     if record:
