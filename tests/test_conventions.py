@@ -122,3 +122,27 @@ def test_a_dead_relu_masks_an_infinite_or_nan_upstream_as_torch(face):
 
         expected = theirs(lambda t, up=up: torch.relu(t) * up, -1.0)
         check("relu*" + str(up), ours(fn, face, -1.0), expected, -1.0)
+
+
+@pytest.mark.parametrize("face", ["value", "tensor"])
+def test_bce_with_logits_matches_torch_at_infinite_logits(face):
+    logits = [INF, -INF, INF, -INF, 0.0, 50.0, -50.0, 800.0]
+    labels = [0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0]
+    tx = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
+    tl = torch.nn.functional.binary_cross_entropy_with_logits(tx, torch.tensor(labels, dtype=torch.float64),
+                                                              reduction="none")
+    tl.sum().backward()
+    if face == "value":
+        xs = [mg.Value(v) for v in logits]
+        terms = mg.nn.binary_cross_entropy_with_logits(xs, labels, reduction="none")
+        mg.sum(terms).backward()
+        got, grads = [t.data for t in terms], [x.grad for x in xs]
+    else:
+        x = mg.Tensor(np.array(logits), requires_grad=True)
+        out = mg.nn.binary_cross_entropy_with_logits(x, np.array(labels), reduction="none")
+        out.sum().backward()
+        got, grads = list(out.data), list(x.grad)
+    for i, (a, b) in enumerate(zip(got, tl.detach().tolist())):
+        assert same(a, b), f"loss at logit {logits[i]}, label {labels[i]}: {a} vs torch {b}"
+    for i, (a, b) in enumerate(zip(grads, tx.grad.tolist())):
+        assert same(a, b), f"gradient at logit {logits[i]}, label {labels[i]}: {a} vs torch {b}"

@@ -244,11 +244,11 @@ def binary_cross_entropy_with_logits(logits: Any, y: Any, reduction: str = "mean
     if _is_scalar_face(logits):
         xs, ts = _value_pairs(logits, y, name)
         _check_labels(_data(ts), name, "01")
-        terms = [x.softplus() - x * t if t != 0.0 else x.softplus() for x, t in zip(xs, ts)]
+        terms = [x * (1.0 - t) + (-x).softplus() for x, t in zip(xs, ts)]
         return _reduce_values(terms, reduction)
     x, t = _tensor_pair(logits, y, name)
     _check_labels(t.data, name, "01")
-    return _reduce(x.softplus() - t * x, reduction)
+    return _reduce(x * (1 - t) + (-x).softplus(), reduction)     # PyTorch's form: its inf and nan too
 
 
 def cross_entropy(logits: Any, targets: Any, reduction: str = "mean") -> Tensor:
