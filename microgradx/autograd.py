@@ -1,9 +1,8 @@
 """The reference engine: grad mode, the graph node, the topological order and backward.
 
-A node records the op that made it (``_op``, an entry of :mod:`microgradx.ops`),
-its inputs (``_a``, ``_b``), the op's plain parameters (``_ctx``) and its
-generation (``_gen``: 0 for a leaf, else one more than its deepest input). No
-closures, so a graph has no reference cycles. Backward is micrograd's loop::
+A node records the op that made it (``_op``, an entry of :mod:`microgradx.ops`), its inputs (``_a``,
+``_b``), the op's plain parameters (``_ctx``) and its generation (``_gen``: 0 for a leaf, else one more
+than its deepest input). No closures, so a graph has no reference cycles. Backward is micrograd's loop::
 
     for node in topological_order(roots):          # outputs first
         g = grads.pop(node)                        # d(root)/d(node), complete now
@@ -14,9 +13,9 @@ pass leaves nothing behind, and threads share no pass state."""
 
 from __future__ import annotations
 
-import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from operator import attrgetter
 from typing import Any
 
@@ -27,15 +26,17 @@ __all__ = ["Node", "parents_of", "link", "no_grad", "enable_grad", "set_grad_ena
 
 
 # HOOKS are filled from above at import (anomaly.py's checks, fast.py's pass); the core works without them.
-class _ThreadMode(threading.local):
-    """Grad mode, per thread as in PyTorch. ``record``: 0 no graph, 1 record, 2 also check for NaN/Inf."""
-    grad, anomaly, record = True, 0, 1
+class _Mode:
+    """Grad mode, per thread as PyTorch's: a ContextVar, which each thread (and asyncio task) holds apart.
+    ``state.get()`` is (record, grad, anomaly); record: 0 no graph, 1 record, 2 also check for NaN/Inf."""
+    state = ContextVar("microgradx_grad_mode", default=(1, True, 0))
+    grad, anomaly = property(lambda self: self.state.get()[1]), property(lambda self: self.state.get()[2])
 
     def set(self, grad: bool, anomaly: int) -> None:
-        self.grad, self.anomaly, self.record = grad, anomaly, (2 if anomaly else 1) if grad else 0
+        self.state.set(((2 if anomaly else 1) if grad else 0, grad, anomaly))
 
 
-MODE = _ThreadMode()
+MODE = _Mode()
 HOOKS: dict[str, Callable[..., Any] | None] = {"forward": None, "backward": None, "fast_pass": None}
 
 
@@ -222,8 +223,7 @@ def backward(roots: Sequence[Node], grads: Sequence[Any] | None = None, create_g
     fast = HOOKS["fast_pass"]            # it may decline (and mg.use_fast_paths(False) makes it)
     if fast and not (create_graph or inputs is not None or on_step or MODE.anomaly) and fast(roots, seeds):
         return None
-    found: dict[int, Any] = {id(n): None for n in inputs or ()}
-    pending: dict[int, Any] = {}
+    found, pending = {id(n): None for n in inputs or ()}, {}     # by id(node): gradients so far
     for r, s in zip(roots, seeds):
         pending[id(r)] = s if id(r) not in pending else pending[id(r)] + s
     check = HOOKS["backward"] if MODE.anomaly else None

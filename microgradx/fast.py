@@ -115,9 +115,9 @@ def _scalar_pass(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
     try:
         for r, s in zip(roots, seeds):
             _send(r, s, heads)
-        for gen in range(len(heads) - 1, -1, -1):
-            node, heads[gen] = heads[gen], None
-            dots = _chain(node, heads)
+        gen = len(heads)
+        while gen:
+            gen, dots = _chain(gen, heads)
             if dots:
                 _dot_generation(dots, heads)
     except BaseException:
@@ -125,56 +125,56 @@ def _scalar_pass(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
         raise
 
 
-def _chain(node: Any, heads: list) -> list[tuple[Node, Any]]:
-    """One generation's chain of nodes: each adds its gradient to ``.grad`` and sends one share
-    to each input (:func:`_send` written out for one- and two-input ops: it runs once per
-    edge). Returns the dot nodes met, with their gradients."""
-    dots: list[tuple[Node, Any]] = []
+def _chain(gen: int, heads: list) -> tuple[int, list[tuple[Node, Any]]]:
+    """The generations below ``gen``, each a chain of nodes that add their gradient to ``.grad`` and send
+    a share to each input (:func:`_send` written out for one and two inputs: it runs once per edge).
+    Stops after generation 0 or after one that met dot nodes: returns that generation and them."""
+    dots, node = [], None                   # the dot nodes met; the node the pass is at (for _clear)
     try:
-        while node is not None:
-            g, node._g = node._g, None
-            node.grad += g
-            a, b, op = node._a, node._b, node._op
-            if b is not None:
-                va, vb = op.vjps
-                if va is times_b and vb is times_a:
-                    ga, gb = g * b.data, g * a.data
-                elif va is passes:
-                    ga, gb = g, g if vb is passes else vb(g, node.data, a.data, b.data)
+        while gen and not dots:
+            gen -= 1
+            node, heads[gen] = heads[gen], None
+            while node is not None:
+                g, node._g = node._g, None
+                node.grad += g
+                a, b, op = node._a, node._b, node._op
+                if b is not None:
+                    va, vb = op.vjps
+                    if va is times_b and vb is times_a:
+                        ga, gb = g * b.data, g * a.data
+                    elif va is passes:
+                        ga, gb = g, g if vb is passes else vb(g, node.data, a.data, b.data)
+                    else:
+                        ga, gb = va(g, node.data, a.data, b.data), vb(g, node.data, a.data, b.data)
+                    if b._op is None:
+                        b.grad += gb
+                    elif b._g is None:
+                        b._g, b._next, heads[b._gen] = gb, heads[b._gen], b
+                    else:
+                        b._g += gb
+                elif type(a) is tuple:     # n-ary: a dot node waits for its generation's others
+                    dots.append((node, g)) if a and type(a[0]) is tuple else _send_all(node, g, heads)
+                    node._next, node = None, node._next
+                    continue
                 else:
-                    ga, gb = va(g, node.data, a.data, b.data), vb(g, node.data, a.data, b.data)
-                if b._op is None:
-                    b.grad += gb
-                elif b._g is None:
-                    b._g, b._next, heads[b._gen] = gb, heads[b._gen], b
+                    va, ctx = op.vjps[0], node._ctx
+                    if va is passes:
+                        ga = g
+                    elif va is times_b and ctx is not None:      # times a number: it is in ctx
+                        ga = g * ctx[0]
+                    else:
+                        ga = va(g, node.data, a.data) if ctx is None else va(g, node.data, a.data, *ctx)
+                if a._op is None:
+                    a.grad += ga
+                elif a._g is None:
+                    a._g, a._next, heads[a._gen] = ga, heads[a._gen], a
                 else:
-                    b._g += gb
-            elif type(a) is tuple:         # n-ary: a dot node waits for its generation's others
-                if a and type(a[0]) is tuple:
-                    dots.append((node, g))
-                else:
-                    _send_all(node, g, heads)
+                    a._g += ga
                 node._next, node = None, node._next
-                continue
-            else:
-                va, ctx = op.vjps[0], node._ctx
-                if va is passes:
-                    ga = g
-                elif va is times_b and ctx is not None:          # times a number: it is in ctx
-                    ga = g * ctx[0]
-                else:
-                    ga = va(g, node.data, a.data) if ctx is None else va(g, node.data, a.data, *ctx)
-            if a._op is None:
-                a.grad += ga
-            elif a._g is None:
-                a._g, a._next, heads[a._gen] = ga, heads[a._gen], a
-            else:
-                a._g += ga
-            node._next, node = None, node._next
     except BaseException:
         _clear([node])
         raise
-    return dots
+    return gen, dots
 
 
 def _clear(heads: list) -> None:

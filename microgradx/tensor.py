@@ -61,7 +61,7 @@ def _make(data: Any, prev: tuple = (), op: ops.Op | None = None, ctx: tuple | No
     t = _new(Tensor)
     t.data = data if type(data) is np.ndarray else np.asarray(data)
     t.grad, t.label, t._retains_grad = None, "", False
-    record = MODE.record if op is not None else 0
+    record = MODE.state.get()[0] if op is not None else 0
     if record and any(p.requires_grad for p in prev):
         t.requires_grad = True
         link(t, prev, op, ctx)

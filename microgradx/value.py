@@ -26,6 +26,7 @@ __all__ = ["Value", "sum", "dot"]
 _new = object.__new__
 _ADD, _MUL = ops.ADD, ops.MUL
 _RELU = ops.RELU.scalar
+_MODE = MODE.state
 
 
 def _check_number(data: Any, what: str = "Value") -> float:
@@ -51,7 +52,7 @@ def _node(data: float, op: ops.Op | None = None, a: Any = None, b: Any = None,
     """
     v = _new(Value)
     v.data, v.grad, v.label, v._g = data, 0.0, "", None
-    record = MODE.record if op is not None else 0
+    record = _MODE.get()[0] if op is not None else 0
     if not record:
         v._op = v._a = v._b = v._ctx = None
         v._gen = 0
@@ -62,7 +63,7 @@ def _node(data: float, op: ops.Op | None = None, a: Any = None, b: Any = None,
     return v
 
 
-def _apply(op: ops.Op, x: Value, other: Any = None, *params: Any) -> Value:
+def _apply(op: ops.Op, x: Value, other: Any = None, params: tuple = ()) -> Value:
     """The node of ``op`` on ``x`` and ``other``: a Value (a binary node), a number (saved
     with the node, in ``_ctx``, before any ``params``) or None (a unary op). As
     :func:`_node`, written out: every arithmetic op of every Value graph passes here.
@@ -73,7 +74,12 @@ def _apply(op: ops.Op, x: Value, other: Any = None, *params: Any) -> Value:
     v = _new(Value)
     v.grad, v.label, v._g = 0.0, "", None
     if type(other) is Value:
-        v.data = op.scalar(x.data, other.data, *params) if params else op.scalar(x.data, other.data)
+        if op is _MUL:            # + and * written out (speed only): they make most nodes of a net
+            v.data = x.data * other.data
+        elif op is _ADD:
+            v.data = x.data + other.data
+        else:
+            v.data = op.scalar(x.data, other.data, *params)
         v._b, v._ctx = other, params or None
         gen = x._gen if x._gen > other._gen else other._gen
     elif other is None:
@@ -83,9 +89,9 @@ def _apply(op: ops.Op, x: Value, other: Any = None, *params: Any) -> Value:
     else:                         # a number operand (the common ones written without a call)
         c = other if type(other) is float else _number(other)
         v.data = op.scalar(x.data, c, *params) if params else op.scalar(x.data, c)
-        v._b, v._ctx = None, (c, *params)
+        v._b, v._ctx = None, ((c, *params) if params else (c,))
         gen = x._gen
-    record = MODE.record
+    record = _MODE.get()[0]
     if record:
         v._op, v._a, v._gen = op, x, gen + 1
         if record == 2:
@@ -237,7 +243,7 @@ class Value(Node):
         >>> Value(-2.0).leaky_relu(0.1).data
         -0.2
         """
-        return _apply(ops.LEAKY_RELU, self, None, _check_number(slope, "leaky_relu slope"))
+        return _apply(ops.LEAKY_RELU, self, None, (_check_number(slope, "leaky_relu slope"),))
 
     def sin(self) -> Value:
         """Sine.
@@ -312,7 +318,7 @@ class Value(Node):
 
     # ---- hooks used by the graph core ---------------------------------------
     def _keep(self, mask: Any) -> Value:      # ops.keep on a graph node (a zero still flows back)
-        return _apply(ops.KEEP, self, None, bool(mask))
+        return _apply(ops.KEEP, self, None, (bool(mask),))
 
     def _seed(self, grad: Any) -> Any:
         if grad is None:

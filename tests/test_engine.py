@@ -2,6 +2,7 @@
 nothing behind when interrupted, the line budgets that keep it readable, no import cycle."""
 
 import ast
+import asyncio
 import math
 import pathlib
 import threading
@@ -76,6 +77,43 @@ def test_interleaved_no_grad_blocks_leave_recording_on_everywhere():
     x = mg.Value(3.0)
     (x * x).backward()
     assert x.grad == 6.0
+
+
+def test_a_thread_started_inside_no_grad_records_as_a_new_thread_does():
+    recorded = []
+
+    def train():
+        x = mg.Value(2.0)
+        recorded.append(((x * x).parents == (x, x), mg.is_grad_enabled()))
+
+    with mg.no_grad():                        # as PyTorch: grad mode is not handed to new threads
+        run_threads(train)
+        assert not mg.is_grad_enabled()
+    assert recorded == [(True, True)]
+
+
+def test_asyncio_tasks_each_keep_their_own_grad_mode_across_awaits():
+    seen = {}
+
+    async def quiet(started, resumed):
+        with mg.no_grad():
+            started.set()
+            await resumed.wait()              # the other task builds a graph meanwhile
+            seen["quiet"] = (mg.Value(1.0) * 2).is_leaf
+
+    async def train(started, resumed):
+        await started.wait()
+        x = mg.Value(3.0)
+        seen["train"] = (x * x).parents == (x, x)
+        resumed.set()
+
+    async def main():
+        started, resumed = asyncio.Event(), asyncio.Event()
+        await asyncio.gather(quiet(started, resumed), train(started, resumed))
+
+    asyncio.run(main())
+    assert seen == {"quiet": True, "train": True}
+    assert mg.is_grad_enabled()
 
 
 def test_anomaly_mode_is_per_thread():
