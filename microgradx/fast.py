@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Sequence
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,7 @@ _ENABLED = [os.environ.get("MICROGRADX_REFERENCE", "") in ("", "0")]
 # Below this many graph edges, a generation's dot nodes go one by one (NumPy's
 # fixed cost per call is larger than the Python it saves).
 DOT_BATCH_EDGES = 256
+_FIRST, _SECOND, _INPUTS = itemgetter(0), itemgetter(1), attrgetter("_a")
 
 
 class use_fast_paths:  # noqa: N801 - reads as a function
@@ -212,27 +214,20 @@ def _dot_generation(dots: list[tuple[Node, Any]], heads: list) -> None:
 
 def _dot_cells(dots: list[tuple[Node, Any]]) -> tuple | None:
     """(row tuples, column tuples, their op, each node's row, each node's column), or None
-    when the nodes are of more than one kind (op, number of weights, number of inputs)."""
-    rows: dict[int, int] = {}
-    cols: dict[int, int] = {}
-    row_tuples: list[tuple] = []
-    col_tuples: list[tuple] = []
-    ri, ci = [], []
-    op = dots[0][0]._op
-    for node, _ in dots:
-        wb, xs = node._a
-        c = cols.get(id(wb))
-        if c is None:
-            c = cols[id(wb)] = len(col_tuples)
-            col_tuples.append(wb)
-        r = rows.get(id(xs))
-        if r is None:
-            r = rows[id(xs)] = len(row_tuples)
-            row_tuples.append(xs)
-        ri.append(r)
-        ci.append(c)
-        if node._op is not op:
-            return None
+    when the nodes are of more than one kind (op, number of weights, number of inputs).
+    Tuples are told apart by identity and numbered in the order first met."""
+    nodes = list(map(_FIRST, dots))
+    op = nodes[0]._op
+    if any(node._op is not op for node in nodes):
+        return None
+    pairs = list(map(_INPUTS, nodes))
+    sides = []
+    for tuples in (list(map(_FIRST, pairs)), list(map(_SECOND, pairs))):
+        ids = list(map(id, tuples))
+        unique = dict(zip(ids, tuples))                 # one entry per tuple, in the order first met
+        number = dict(zip(unique, range(len(unique))))
+        sides.append((list(unique.values()), list(map(number.__getitem__, ids))))
+    (col_tuples, ci), (row_tuples, ri) = sides
     if len({len(t) for t in col_tuples}) != 1 or len({len(t) for t in row_tuples}) != 1:
         return None
     return row_tuples, col_tuples, op, ri, ci
@@ -249,7 +244,7 @@ def _dot_group(dots: list[tuple[Node, Any]], cells: tuple, heads: list) -> None:
             _send_all(node, g, heads)
         return
     G = np.empty(n_r * n_c)
-    G[flat] = [g for _, g in dots]
+    G[flat] = list(map(_SECOND, dots))
     if op.pre is not None:
         Y = np.empty(n_r * n_c)
         Y[flat] = [node.data for node, _ in dots]
