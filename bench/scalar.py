@@ -129,11 +129,9 @@ def make_step(build: Callable[[], Any], params: list) -> Callable[[], Any]:
     """One training step: build the loss, zero grads, backward, SGD update.
 
     Every call starts from the weights ``params`` hold when the step is made:
-    the update is undone at the end. The backward pass skips the part of the
-    graph that only zero gradients reach (samples whose margin is met, dead
-    relus), so a step's work depends on how far training has gone; timing
-    every engine on the first step from the same weights keeps them on the
-    same work however many steps each is timed for.
+    the update is undone at the end, so every engine is timed on the same
+    step (the same margins met, the same relus dead) however many steps it
+    is timed for.
     """
     start = [p.data for p in params]
 

@@ -243,6 +243,17 @@ def not_le0(x: Any) -> Any:
     return np.logical_not(x <= 0) if isinstance(x, np.ndarray) else not x <= 0.0
 
 
+def _relu_vjp(g: Any, y: Any, x: Any) -> Any:
+    """relu's rule: ``g`` where not x <= 0, else 0, as :func:`keep` of :func:`not_le0`.
+
+    >>> _relu_vjp(np.array([np.inf, 2.0]), None, np.array([-1.0, np.nan])).tolist()
+    [0.0, 2.0]
+    """
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape and np.isfinite(g).all():
+        return np.multiply(g, np.logical_not(x <= 0), dtype=g.dtype)      # keep's product, written out
+    return keep(not_le0(x), g)
+
+
 def keep(mask: Any, g: Any) -> Any:
     """``g`` where ``mask`` holds, else 0: a select, not a product, so an inf or nan in ``g``
     stays out where masked (as PyTorch's ``where``). Runs on raw numbers and graph nodes.
@@ -402,8 +413,7 @@ LOG = Op("log", _log, _array_log, (lambda g, y, x: div(g, x),))
 SQRT = Op("sqrt", _sqrt, _array_sqrt, (lambda g, y, x: div(g * 0.5, y),))
 TANH = Op("tanh", math.tanh, np.tanh, (lambda g, y, x: g * (1 - y * y),))
 SIGMOID = Op("sigmoid", _sigmoid, _sigmoid_array, (lambda g, y, x: g * y * (1 - y),))
-RELU = Op("relu", lambda x: 0.0 if x <= 0.0 else x, lambda x: np.maximum(x, 0),
-          (lambda g, y, x: keep(not_le0(x), g),))
+RELU = Op("relu", lambda x: 0.0 if x <= 0.0 else x, lambda x: np.maximum(x, 0), (_relu_vjp,))
 LEAKY_RELU = Op("leaky_relu", lambda x, s: x if x > 0.0 else s * x,
                 lambda x, s: np.where(x > 0, x, s * x),
                 (lambda g, y, x, s: g * step(x, s),))

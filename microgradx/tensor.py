@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from .autograd import HOOKS, MODE, Node, link
 __all__ = ["Tensor", "cat", "stack", "linear"]
 
 _new = object.__new__
+_MODE, _REQUIRES_GRAD = MODE.state, attrgetter("requires_grad")
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 
 
@@ -61,8 +63,8 @@ def _make(data: Any, prev: tuple = (), op: ops.Op | None = None, ctx: tuple | No
     t = _new(Tensor)
     t.data = data if type(data) is np.ndarray else np.asarray(data)
     t.grad, t.label, t._retains_grad = None, "", False
-    record = MODE.state.get()[0] if op is not None else 0
-    if record and any(p.requires_grad for p in prev):
+    record = _MODE.get()[0] if op is not None else 0
+    if record and any(map(_REQUIRES_GRAD, prev)):
         t.requires_grad = True
         link(t, prev, op, ctx)
         if record == 2:
