@@ -25,7 +25,7 @@ __all__ = ["Value", "sum", "dot"]
 
 _new = object.__new__
 _ADD, _MUL = ops.ADD, ops.MUL
-_RELU = ops.RELU.scalar
+_DOT = ops.DOT
 _MODE = MODE.state
 
 
@@ -425,6 +425,11 @@ def _dot_node(wb: tuple, wb_gen: int, xs: tuple, xs_data: list, xs_gen: int, op:
     >>> _dot_node((Value(-1.0), Value(0.0)), 0, xs, [3.0, 4.0], 0, ops.DOT_RELU).data
     0.0
     """
-    data = _exact_sum([w.data * x for w, x in zip(wb, xs_data)])
-    return _node(data if op is ops.DOT else _RELU(data), op, (wb, xs), None, None,
-                 (wb_gen if wb_gen > xs_gen else xs_gen) + 1)
+    terms = [w.data * x for w, x in zip(wb, xs_data)]
+    try:
+        data = math.fsum(terms)         # _exact_sum written out: a layer makes one dot node per neuron
+    except (ValueError, OverflowError):
+        data = _exact_sum(terms)
+    if op is not _DOT and data <= 0.0:                    # relu's forward, nan kept
+        data = 0.0
+    return _node(data, op, (wb, xs), None, None, (wb_gen if wb_gen > xs_gen else xs_gen) + 1)
