@@ -43,7 +43,7 @@ _ENABLED = [os.environ.get("MICROGRADX_REFERENCE", "") in ("", "0")]
 # Below this many graph edges, a generation's dot nodes go one by one (NumPy's
 # fixed cost per call is larger than the Python it saves).
 DOT_BATCH_EDGES = 256
-_FIRST, _SECOND, _INPUTS = itemgetter(0), itemgetter(1), attrgetter("_a")
+_FIRST, _SECOND, _INPUTS, _OP = itemgetter(0), itemgetter(1), attrgetter("_a"), attrgetter("_op")
 
 
 class use_fast_paths:  # noqa: N801 - reads as a function
@@ -199,28 +199,22 @@ def _dot_generation(dots: list[tuple[Node, Any]], heads: list) -> None:
     (r, c) ``W[c] . X[r]``. Nodes of one op and one pair of lengths that fill their grid
     exactly (each cell once) go through ``op.vjp_batch``: two matrix products. Anything else
     goes node by node. Mixed kinds are split into groups of one kind first."""
-    cells = _dot_cells(dots)
-    if cells is not None:
-        _dot_group(dots, cells, heads)
+    nodes = list(map(_FIRST, dots))
+    pairs = list(map(_INPUTS, nodes))
+    kinds = list(zip(map(_OP, nodes), map(len, map(_FIRST, pairs)), map(len, map(_SECOND, pairs))))
+    if kinds.count(kinds[0]) == len(kinds):
+        _dot_group(dots, pairs, heads)
         return
     groups: dict[tuple, list] = {}
-    for node, g in dots:
-        groups.setdefault((node._op, len(node._a[0]), len(node._a[1])), []).append((node, g))
+    for kind, item in zip(kinds, dots):
+        groups.setdefault(kind, []).append(item)
     for group in groups.values():
-        cells = _dot_cells(group)
-        assert cells is not None          # one kind now
-        _dot_group(group, cells, heads)
+        _dot_group(group, list(map(_INPUTS, map(_FIRST, group))), heads)
 
 
-def _dot_cells(dots: list[tuple[Node, Any]]) -> tuple | None:
-    """(row tuples, column tuples, their op, each node's row, each node's column), or None
-    when the nodes are of more than one kind (op, number of weights, number of inputs).
-    Tuples are told apart by identity and numbered in the order first met."""
-    nodes = list(map(_FIRST, dots))
-    op = nodes[0]._op
-    if any(node._op is not op for node in nodes):
-        return None
-    pairs = list(map(_INPUTS, nodes))
+def _dot_cells(pairs: list[tuple]) -> tuple:
+    """(row tuples, column tuples, each node's row, each node's column) of dot nodes' ``(wb, xs)``
+    pairs. Tuples are told apart by identity and numbered in the order first met."""
     sides = []
     for tuples in (list(map(_FIRST, pairs)), list(map(_SECOND, pairs))):
         ids = list(map(id, tuples))
@@ -228,14 +222,14 @@ def _dot_cells(dots: list[tuple[Node, Any]]) -> tuple | None:
         number = dict(zip(unique, range(len(unique))))
         sides.append((list(unique.values()), list(map(number.__getitem__, ids))))
     (col_tuples, ci), (row_tuples, ri) = sides
-    if len({len(t) for t in col_tuples}) != 1 or len({len(t) for t in row_tuples}) != 1:
-        return None
-    return row_tuples, col_tuples, op, ri, ci
+    return row_tuples, col_tuples, ri, ci
 
 
-def _dot_group(dots: list[tuple[Node, Any]], cells: tuple, heads: list) -> None:
-    """Dot nodes of one kind: by their grid when they fill it, else node by node."""
-    row_tuples, col_tuples, op, ri, ci = cells
+def _dot_group(dots: list[tuple[Node, Any]], pairs: list[tuple], heads: list) -> None:
+    """Dot nodes of one kind (their input pairs ``pairs``): by their grid when they fill it, else
+    node by node."""
+    row_tuples, col_tuples, ri, ci = _dot_cells(pairs)
+    op = dots[0][0]._op
     n_r, n_c, nw, nx = len(row_tuples), len(col_tuples), len(col_tuples[0]), len(row_tuples[0])
     flat = np.array(ri) * n_c + np.array(ci)
     if (len(dots) != n_r * n_c or nw - nx not in (0, 1) or len(dots) * (nw + nx) < DOT_BATCH_EDGES
