@@ -1,21 +1,19 @@
-"""Specialised backward passes: the reference's chain rule, with less Python per node.
+"""The fast Value pass: the reference's chain rule, with less Python per node.
 
-Each pass computes exactly what :func:`microgradx.autograd.backward` computes,
-for the common case only: no ``create_graph``, no ``inputs``, no anomaly
-checks, no step hook, all roots of one face. Anything else, or
-``mg.use_fast_paths(False)`` / ``MICROGRADX_REFERENCE=1``, goes through the
-reference. The passes are plugged into the core in one place, at the end of
-this module; the core works without them. ``tests/test_fast.py`` checks them
-equal to the reference over generated graphs.
+It computes exactly what :func:`microgradx.autograd.backward` computes, for the
+common case only: Value roots, no ``create_graph``, no ``inputs``, no anomaly
+checks, no step hook. Anything else, or ``mg.use_fast_paths(False)`` /
+``MICROGRADX_REFERENCE=1``, goes through the reference. The pass is plugged
+into the core in one place, at the end of this module; the core works without
+it. ``tests/test_fast.py`` checks it equal to the reference over generated graphs.
 
-Speed shortcuts, each measured in ``bench/`` (``bench/README.md``):
-
-- Values: nodes are taken generation by generation (the reference sorts them),
-  add's and mul's rules are applied inline where the table names them
-  (``ops.passes``, ``ops.times_b``/``ops.times_a``), and the dot nodes of one
-  layer over many samples go through two matrix products (``ops.DOT.vjp_batch``).
-- Tensors: a leaf's gradient goes straight into ``.grad``; a gradient already of
-  its input's shape and dtype is not refitted.
+Speed shortcuts, each measured in ``bench/`` (``bench/README.md``): nodes are
+taken generation by generation (the reference sorts them), add's and mul's
+rules are applied inline where the table names them (``ops.passes``,
+``ops.times_b``/``ops.times_a``), and the dot nodes of one layer over many
+samples go through two matrix products (``ops.DOT.vjp_batch``). Tensors have no
+fast pass: one saved less than the issue's 1.3x on every Tensor workload of
+``bench/`` (1.0-1.2x), so every Tensor backward runs the reference.
 
 >>> import microgradx as mg
 >>> x = mg.Value(3.0); (x * x).backward(); x.grad
@@ -25,7 +23,6 @@ Speed shortcuts, each measured in ``bench/`` (``bench/README.md``):
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from collections.abc import Sequence
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -70,29 +67,17 @@ class use_fast_paths:  # noqa: N801 - reads as a function
 
 
 def backward_fast(roots: Sequence[Node], seeds: Sequence[Any]) -> bool:
-    """Run the pass for ``roots``' face; False (nothing done) when switched off or the
-    roots mix faces.
+    """Run the Value pass; False (nothing done) when switched off or a root is a Tensor.
 
     >>> import microgradx as mg
     >>> x = mg.Value(2.0); backward_fast([x * x], [1.0]), x.grad
     (True, 4.0)
     """
-    faces = {r._scalar_face for r in roots}
-    if len(faces) != 1 or not _ENABLED[0]:
+    if not _ENABLED[0] or not all(r._scalar_face for r in roots):
         return False
     with np.errstate(all="ignore"):
-        (_scalar_pass if True in faces else _tensor_pass)(roots, seeds)
+        _scalar_pass(roots, seeds)
     return True
-
-
-def _file(p: Node, gp: Any, pending: dict, heads: defaultdict) -> None:
-    """Tensor pass: add ``gp`` to ``p``'s pending gradient; file ``p`` under its generation when new."""
-    old = pending.get(p)
-    if old is None:
-        pending[p] = gp
-        heads[p._gen].append(p)
-    else:
-        pending[p] = old + gp
 
 
 def _send(p: Node, gp: Any, heads: list) -> None:
@@ -259,46 +244,6 @@ def _dot_grid(G: np.ndarray, col_tuples: list, row_tuples: list, op: Any, heads:
     for xs, gx in zip(row_tuples, dX.tolist()):
         for p, gp in zip(xs, gx):          # a bias's column of dX (its partner 1.0) is left out
             _send(p, gp, heads)
-
-
-def _tensor_pass(roots: Sequence[Node], seeds: Sequence[Any]) -> None:
-    """Tensors: ordered as the Value pass. A leaf's gradient goes straight into its
-    ``.grad`` (``_add_grad``), so leaves take no turn; a gradient of its input's
-    shape and dtype passes between op nodes as it is."""
-    pending: dict[Node, Any] = {}
-    heads: defaultdict = defaultdict(list)
-    for r, s in zip(roots, seeds):
-        if r._op is None:
-            r._add_grad(s, None)
-        else:
-            _file(r, s, pending, heads)
-    for gen in range(max(heads, default=-1), -1, -1):
-        for node in heads.pop(gen, ()):
-            g = pending.pop(node)
-            if node._retains_grad:
-                node._store_grad(g)
-            op = node._op
-            a, b = node._a, node._b
-            prev = a if type(a) is tuple else (a,) if b is None else (a, b)
-            args = [p.data for p in prev]
-            if node._ctx is not None:
-                args.extend(node._ctx)
-            if op.pre is not None:
-                g = op.pre(g, node.data, *args)
-            if op.vjp_all is not None:
-                grads, up = op.vjp_all(g, node.data, *args), None
-            else:
-                grads, up = [vjp(g, node.data, *args) if p.requires_grad else None
-                             for p, vjp in zip(prev, op.vjps)], g
-            for p, gp in zip(prev, grads):
-                if not p.requires_grad:
-                    continue
-                if p._op is None:
-                    p._add_grad(gp, up)
-                    continue
-                if up is None or gp.shape != p.data.shape or gp.dtype != p.data.dtype:
-                    gp = p._fit_grad(gp, up)
-                _file(p, gp, pending, heads)
 
 
 autograd.HOOKS["fast_pass"] = backward_fast

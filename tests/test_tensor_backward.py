@@ -1,10 +1,10 @@
-"""The fast Tensor backward pass (``fast._tensor_pass``) against the reference one.
+"""Tensor backward: ``loss.backward()`` (gradients into ``.grad``) against ``mg.grad``.
 
-``loss.backward()`` on a Tensor takes the lean pass; ``mg.grad`` and
-``create_graph=True`` take the general pass. Both must give the same
-gradients, in the parameters' dtype, summed back over broadcasting, and every
-leaf's ``.grad`` must be an array of its own: no other array that the user or
-the graph holds may share its memory.
+Both run the reference driver (Tensors have no fast pass: see
+``microgradx/fast.py``). They must give the same gradients, in the
+parameters' dtype, summed back over broadcasting, and every leaf's ``.grad``
+must be an array of its own: no other array that the user or the graph holds
+may share its memory.
 """
 
 import itertools
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import microgradx as mg
-from microgradx import autograd, ops
+from microgradx import autograd, fast, ops
 from microgradx.tensor import linear
 
 Tensor = mg.Tensor
@@ -39,34 +39,31 @@ CASES = [np.float64, np.float32]
 
 
 @pytest.mark.parametrize("dtype", CASES)
-def test_lean_pass_equals_general_pass(dtype):
+def test_backward_equals_grad(dtype):
     rng = np.random.default_rng(0)
     p = _params(rng, dtype)
     x = Tensor(rng.normal(size=(5, 3)).astype(dtype))
     loss = _graph(p, x)
-    general = mg.grad(loss, list(p.values()))        # takes the reference driver
-    loss.backward()                                   # takes fast._tensor_pass
+    general = mg.grad(loss, list(p.values()))        # gradients returned, .grad untouched
+    loss.backward()                                   # gradients stored in .grad
     for (name, t), g in zip(p.items(), general):
         assert t.grad.dtype == dtype and t.grad.shape == t.shape, name
         np.testing.assert_array_equal(t.grad, g.data, err_msg=name)
 
 
-def test_plain_tensor_backward_takes_the_lean_pass(monkeypatch):
+def test_plain_tensor_backward_takes_the_reference_even_with_fast_paths_on(monkeypatch):
     p = _params(np.random.default_rng(1))
     x = Tensor(np.ones((5, 3)))
-
-    def refuse(*args):
-        raise AssertionError("the general pass ran")
-
-    monkeypatch.setattr(autograd, "topological_order", refuse)    # the reference's first step
+    ordered = []
+    real = autograd.topological_order
+    monkeypatch.setattr(autograd, "topological_order", lambda roots: ordered.append(1) or real(roots))
+    monkeypatch.setattr(fast, "_scalar_pass", lambda *a: pytest.fail("the Value pass ran on Tensors"))
     with mg.use_fast_paths(True):
         _graph(p, x).backward()
-    assert all(t.grad is not None for t in p.values())
-    with pytest.raises(AssertionError, match="general pass"), mg.use_fast_paths(True):
-        _graph(p, x).backward(create_graph=True)
+    assert ordered == [1] and all(t.grad is not None for t in p.values())
 
 
-def test_lean_pass_grads_equal_central_differences():
+def test_backward_grads_equal_central_differences():
     rng = np.random.default_rng(2)
     p = _params(rng)
     x = Tensor(rng.normal(size=(5, 3)))
@@ -208,7 +205,7 @@ def test_function_backward_returning_held_arrays_gives_copies():
         assert not any(np.shares_memory(g, h) for h in (seed, a.data, b.data, out.data))
 
 
-# ---- the invariant the lean pass relies on -----------------------------------------------------
+# ---- the invariant Tensor._fit_grad relies on --------------------------------------------------
 
 CTX = {
     "leaky_relu": (0.1,), "sum_axis": ((1,), False), "max": (None, False), "min": ((0,), True),
@@ -267,7 +264,7 @@ def test_sum_to_refuses_shapes_it_cannot_reach():
         Tensor(np.ones((2, 3))).sum_to((3, 2))
 
 
-def test_a_lean_pass_that_fails_midway_leaves_no_marks_and_can_run_again(monkeypatch):
+def test_a_backward_that_fails_midway_leaves_no_marks_and_can_run_again(monkeypatch):
     rng = np.random.default_rng(3)
     p = _params(rng)
     x = Tensor(rng.normal(size=(5, 3)))
