@@ -307,7 +307,8 @@ def _verdict(name: str, times: dict) -> str:
         parts.append(f"{r:.2f}x faster than DeZero")
     if "microgradx nn, reference" in times:
         r = times["microgradx nn, reference"].median / ours
-        parts.append(f"the reference driver takes {r:.2f}x the fast path's time")
+        parts.append(f"with mg.use_fast_paths(False) {r:.2f}x the time (Tensors have no fast pass: "
+                     "the same pass, a control of the noise)")
     net = "784-256-10" if name == "mnist" else "2-16-16-1"
     return f"{net} float32, microgradx nn: " + "; ".join(parts)
 
