@@ -620,23 +620,6 @@ class Tensor(Node):
             return np.array(g)
         return g
 
-    def _add_grad(self, g: Any, upstream: Any) -> None:
-        """Add ``g``, the raw gradient a VJP gave this leaf, to ``.grad``.
-
-        The common case, a new array of the leaf's shape and dtype, is kept as
-        it is; anything else is fitted (``_fit_grad``) first.
-        """
-        data = self.data
-        if (g is upstream or upstream is None or type(g) is not np.ndarray or g.base is not None
-                or g.shape != data.shape or g.dtype != data.dtype):
-            g = np.asarray(self._fit_grad(g, upstream))
-        old = self.grad
-        if old is not None:
-            g = old + g
-            if type(g) is not np.ndarray:
-                g = np.asarray(g)        # a NumPy scalar, from 0-d arithmetic
-        self.grad = g
-
     def _store_grad(self, g: Any) -> None:
         if self._op is not None:
             if not self._retains_grad:     # see retain_grad()
