@@ -181,8 +181,8 @@ def test_linear_relu_is_linear_then_relu_in_both_passes_and_accumulates(dtype):
     split = (linear(x, w, b).relu() * r).sum()
     np.testing.assert_array_equal(fused.data, split.data)
     want = mg.grad(split, [x, w, b])
-    general = mg.grad(fused, [x, w, b])                  # the general pass
-    fused.backward()                                      # the lean pass
+    general = mg.grad(fused, [x, w, b])                  # gradients returned
+    fused.backward()                                      # gradients into .grad
     first = [t.grad for t in (x, w, b)]
     fused.backward()
     for t, g_split, g_general, g1 in zip((x, w, b), want, general, first):
